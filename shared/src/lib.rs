@@ -1,0 +1,14 @@
+//! Kessai Link's pure domain. Nothing in this crate performs I/O or knows
+//! about the Worker runtime or the browser; everything that depends on the
+//! current time or on randomness takes it as an argument.
+
+pub mod methods;
+pub mod money;
+pub mod netcash;
+pub mod payment;
+pub mod purchase;
+pub mod return_form;
+pub mod signing;
+pub mod time;
+pub mod url;
+pub mod webhooks;

@@ -1,0 +1,40 @@
+//! Kessai Link hosted payment page (Yew, WebAssembly).
+//!
+//! Shape (after yew's `function_todomvc`):
+//! * [`model`]: the JSON the Worker sends (session, statuses, methods);
+//! * [`state`]: plain data, the [`state::Action`]s and the pure reducer;
+//! * [`components`]: one component per file; the checkout view takes its
+//!   data as props so it renders without a server;
+//! * [`api`]: the only module that talks to the network (behind the
+//!   injectable [`api::Backend`] trait);
+//! * [`i18n`]: every user-visible string, Japanese (default) and English;
+//! * [`prefs`]: the shopper's language choice (URL, localStorage, `<html lang>`).
+
+pub mod api;
+pub mod components;
+pub mod i18n;
+pub mod model;
+pub mod prefs;
+pub mod state;
+
+pub use components::app::{App, AppProps};
+pub use components::checkout::{Checkout, CheckoutProps};
+
+/// Mounts the payment page on `#app`, replacing its placeholder content.
+pub fn start() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(root) = document.get_element_by_id("app") else {
+        return;
+    };
+    let payment_id = root.get_attribute("data-payment-id").unwrap_or_default();
+    let lang = prefs::initial_lang();
+    prefs::apply_lang(lang);
+    root.set_inner_html("");
+    let props = AppProps {
+        backend: api::BackendRef::new(api::HttpBackend::new(&payment_id)),
+        lang,
+    };
+    yew::Renderer::<App>::with_root_and_props(root, props).render();
+}

@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(req.authenticate(&[KEY], &shop_only, now()), Err(PurchaseError::UrlNotAllowed("success_url")));
 
         let mut form = signed(base());
-        set(&mut form, "amount", "1");
+        set(&mut form, "amount", "110");
         let tampered = PurchaseRequest::parse(&form).unwrap();
         assert_eq!(tampered.authenticate(&[KEY], &origins(), now()), Err(PurchaseError::BadSignature));
     }

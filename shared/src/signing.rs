@@ -108,6 +108,14 @@ pub fn api_signature(key: &[u8], timestamp: i64, method: &str, path_and_query: &
     format!("v1={}", hex(&hmac_sha256(key, &api_signing_string(timestamp, method, path_and_query, body))))
 }
 
+/// Checks a `v1=<hex>` request signature in constant time.
+pub fn verify_api_signature(key: &[u8], timestamp: i64, method: &str, path_and_query: &str, body: &[u8], given: &str) -> bool {
+    match given.strip_prefix("v1=") {
+        Some(hex_tag) => verify_hex_mac(key, &api_signing_string(timestamp, method, path_and_query, body), hex_tag),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +177,13 @@ mod tests {
             b"1795392000.POST./v1/payments/pay_1/refund?x=1.{\"amount\":100}",
         ));
         assert_eq!(sig, format!("v1={expected}"));
+        let key = b"kessai-sandbox-hash-key";
+        let path = "/v1/payments/pay_1/refund?x=1";
+        assert!(verify_api_signature(key, 1_795_392_000, "POST", path, b"{\"amount\":100}", &sig));
+        assert!(!verify_api_signature(key, 1_795_392_001, "POST", path, b"{\"amount\":100}", &sig));
+        assert!(!verify_api_signature(key, 1_795_392_000, "GET", path, b"{\"amount\":100}", &sig));
+        assert!(!verify_api_signature(key, 1_795_392_000, "POST", "/v1/payments/pay_2/refund?x=1", b"{\"amount\":100}", &sig));
+        assert!(!verify_api_signature(key, 1_795_392_000, "POST", path, b"{\"amount\":101}", &sig));
+        assert!(!verify_api_signature(key, 1_795_392_000, "POST", path, b"{\"amount\":100}", &sig[3..]));
     }
 }

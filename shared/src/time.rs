@@ -18,6 +18,12 @@ impl UnixTime {
     pub fn jst(self) -> JstDateTime {
         JstDateTime::from_unix(self)
     }
+
+    /// RFC 3339 in UTC: `2026-11-23T00:00:00Z`.
+    pub fn rfc3339_utc(self) -> String {
+        let t = JstDateTime::from_unix(UnixTime(self.0 - JST_OFFSET));
+        format!("{}T{:02}:{:02}:{:02}Z", t.date.iso(), t.hour, t.minute, t.second)
+    }
 }
 
 /// A calendar date in JST.
@@ -203,6 +209,7 @@ mod tests {
         assert_eq!(t.jst().compact(), "20261123090000");
         // 15:00Z on the 22nd is already the 23rd in Japan.
         assert_eq!(UnixTime(1_795_392_000 - 9 * 3600).jst().compact(), "20261123000000");
+        assert_eq!(t.rfc3339_utc(), "2026-11-23T00:00:00Z");
     }
 
     #[test]

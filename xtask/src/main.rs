@@ -1,1 +1,230 @@
-fn main(){}
+//! Build, run, test and benchmark automation for Kessai Link.
+//!
+//! `cargo xtask dev`   — install what is missing, build, serve everything on http://127.0.0.1:8787
+//! `cargo xtask test`  — install what is missing, run every test
+//! `cargo xtask bench` — print the page-weight and throughput figures
+//! `cargo xtask build` — build the hosted page and the Worker
+//! `cargo xtask tools` — only install what is missing
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// worker-build is not a library dependency, so its version is pinned here.
+const WORKER_BUILD_VERSION: &str = "0.8.7";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("dev") => dev(&root),
+        Some("test") => test(&root, &args[1..]),
+        Some("bench") => bench(&root),
+        Some("build") => {
+            ensure_tools(&root, false)?;
+            build(&root)
+        }
+        Some("tools") => ensure_tools(&root, true),
+        _ => {
+            eprintln!("usage: cargo xtask <dev|test|bench|build|tools>");
+            eprintln!("  dev    serve the Worker, sandboxes, demo shop and hosted page on http://127.0.0.1:8787");
+            eprintln!("  test   run every test (unit, browser, integration, end-to-end)");
+            eprintln!("         `cargo xtask test e2e` runs only the Node/Chromium suites");
+            eprintln!("  bench  print page weight and purchase-request throughput");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+/// PATH with the npm tools (Node 22, wrangler, wasm-opt, esbuild) and
+/// cargo's bin directory first.
+fn tool_path(root: &Path) -> String {
+    let cargo_bin = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"))
+        .join("bin");
+    format!(
+        "{}:{}:{}",
+        root.join("node_modules/.bin").display(),
+        cargo_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn cmd(root: &Path, program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env("PATH", tool_path(root))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("NO_UPDATE_NOTIFIER", "1");
+    c
+}
+
+fn run(mut c: Command) -> Result<()> {
+    let shown = format!("{c:?}");
+    let status = c.status().with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("failed ({status}): {shown}");
+    }
+    Ok(())
+}
+
+fn output(root: &Path, program: &str, args: &[&str]) -> Option<String> {
+    let out = cmd(root, program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// The version of a package in Cargo.lock.
+fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock.find(&needle).with_context(|| format!("{package} is not in Cargo.lock"))? + needle.len();
+    Ok(lock[start..].split('"').next().unwrap_or_default().to_string())
+}
+
+/// Installs whatever is missing, and only that.
+fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
+    step("checking tools");
+    let targets = output(root, "rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.contains("wasm32-unknown-unknown") {
+        step("installing the wasm32-unknown-unknown target");
+        let mut c = cmd(root, "rustup");
+        c.args(["target", "add", "wasm32-unknown-unknown"]);
+        run(c)?;
+    }
+    let wbg = locked_version(root, "wasm-bindgen")?;
+    let have = output(root, "wasm-bindgen", &["--version"]).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == wbg) {
+        step(&format!("installing wasm-bindgen-cli {wbg} (matches Cargo.lock; takes several minutes once)"));
+        let mut c = cmd(root, "cargo");
+        c.args(["install", "wasm-bindgen-cli", "--version", &wbg, "--force"]);
+        run(c)?;
+    }
+    let have = output(root, "worker-build", &["--version"]).unwrap_or_default();
+    if !have.contains(WORKER_BUILD_VERSION) {
+        step(&format!("installing worker-build {WORKER_BUILD_VERSION} (takes several minutes once)"));
+        let mut c = cmd(root, "cargo");
+        c.args(["install", "worker-build", "--version", WORKER_BUILD_VERSION, "--locked", "--force"]);
+        run(c)?;
+    }
+    let stamp = root.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package-lock.json"))) {
+        (Ok(s), Ok(l)) => s.modified()? >= l.modified()? && root.join("node_modules/.bin/wrangler").exists(),
+        _ => false,
+    };
+    if !fresh {
+        step("installing npm packages (Node 22, wrangler, binaryen, playwright-core, standardwebhooks)");
+        let mut c = cmd(root, "npm");
+        c.args(["ci", "--no-audit", "--no-fund"]);
+        run(c)?;
+    }
+    if browser && !(Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()) {
+        step("installing Debian's chromium and chromium-driver");
+        let sudo = output(root, "id", &["-u"]).map(|u| u.trim() != "0").unwrap_or(true);
+        let apt = |args: &[&str]| -> Result<()> {
+            let mut c = if sudo { cmd(root, "sudo") } else { cmd(root, "apt-get") };
+            if sudo {
+                c.arg("apt-get");
+            }
+            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            run(c)
+        };
+        apt(&["update"])?;
+        apt(&["install", "-y", "chromium", "chromium-driver"])?;
+    }
+    Ok(())
+}
+
+fn which(root: &Path, program: &str) -> Result<String> {
+    let out = output(root, "which", &[program]).with_context(|| format!("{program} is not installed"))?;
+    Ok(out.trim().to_string())
+}
+
+/// Builds the hosted page into static/pkg.
+fn build_widget(root: &Path) -> Result<()> {
+    step("building the hosted page (widget)");
+    let mut c = cmd(root, "cargo");
+    c.args(["build", "-p", "widget", "--release", "--target", "wasm32-unknown-unknown"]);
+    run(c)?;
+    let out_dir = root.join("static/pkg");
+    let mut c = cmd(root, "wasm-bindgen");
+    c.args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out_dir)
+        .arg(root.join("target/wasm32-unknown-unknown/release/widget.wasm"));
+    run(c)?;
+    let wasm = out_dir.join("widget_bg.wasm");
+    let mut c = cmd(root, "wasm-opt");
+    c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
+    run(c)
+}
+
+/// Builds the Worker into edge-worker/build.
+fn build_worker(root: &Path) -> Result<()> {
+    step("building the Worker (worker-build --release)");
+    let mut c = cmd(root, "worker-build");
+    c.arg("--release")
+        .current_dir(root.join("edge-worker"))
+        .env("WASM_BINDGEN_BIN", which(root, "wasm-bindgen")?)
+        .env("WASM_OPT_BIN", root.join("node_modules/.bin/wasm-opt"))
+        .env("ESBUILD_BIN", root.join("node_modules/.bin/esbuild"));
+    run(c)
+}
+
+fn build(root: &Path) -> Result<()> {
+    build_widget(root)?;
+    build_worker(root)
+}
+
+fn dev(root: &Path) -> Result<()> {
+    ensure_tools(root, false)?;
+    build(root)?;
+    step("serving on http://127.0.0.1:8787 (demo shop: http://127.0.0.1:8787/demo, Ctrl-C stops)");
+    let mut c = cmd(root, "wrangler");
+    c.args(["dev", "--ip", "127.0.0.1", "--port", "8787", "--persist-to", "../.wrangler/state", "--show-interactive-dev-session=false"])
+        .current_dir(root.join("edge-worker"));
+    run(c)
+}
+
+fn test(root: &Path, args: &[String]) -> Result<()> {
+    ensure_tools(root, true)?;
+    let only_e2e = args.first().map(String::as_str) == Some("e2e");
+    if !only_e2e {
+        step("unit tests (native)");
+        let mut c = cmd(root, "cargo");
+        c.args(["test", "--workspace", "--exclude", "widget"]);
+        run(c)?;
+        step("hosted page browser tests (wasm-bindgen-test in headless Chromium)");
+        let mut c = cmd(root, "cargo");
+        c.args(["test", "-p", "widget", "--target", "wasm32-unknown-unknown"]).env("CHROMEDRIVER", "/usr/bin/chromedriver");
+        run(c)?;
+    }
+    build(root)?;
+    step("integration and end-to-end tests (real Worker under wrangler dev, real Chromium)");
+    let mut c = cmd(root, "node");
+    c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    c.args(&files);
+    run(c)
+}
+
+fn bench(root: &Path) -> Result<()> {
+    ensure_tools(root, true)?;
+    build(root)?;
+    step("benchmarks");
+    let mut c = cmd(root, "node");
+    c.arg(root.join("tests/bench/bench.mjs"));
+    run(c)
+}

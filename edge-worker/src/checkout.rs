@@ -1,0 +1,121 @@
+//! The hosted page's routes: the shell, its JSON endpoints (forwarded to
+//! the payment's Durable Object) and the signed return form.
+
+use shared::payment::Status;
+use shared::return_form::{signed_fields, ResResult, ReturnValues};
+use shared::time::UnixTime;
+use worker::{Env, Method, Request, Response};
+
+use crate::config::Config;
+use crate::html;
+use crate::payment_do::{self, Payment};
+use crate::store;
+use crate::util::{self, json};
+
+/// Payment ids are ours: `pay_` and 26 base32 characters. Anything else is
+/// not looked up (no Durable Object is made for a made-up name).
+pub fn valid_payment_id(id: &str) -> bool {
+    id.strip_prefix("pay_")
+        .is_some_and(|r| r.len() == 26 && r.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()))
+}
+
+fn not_found_page() -> worker::Result<Response> {
+    html::error_page(
+        404,
+        "payment_not_found",
+        "お支払いが見つかりません。リンクが正しいかご確認ください。",
+        "This payment does not exist. Check the link.",
+    )
+}
+
+pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str) -> worker::Result<Response> {
+    if !valid_payment_id(id) {
+        return if op.is_empty() {
+            not_found_page()
+        } else {
+            json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such payment"}}))
+        };
+    }
+    match (req.method(), op) {
+        (Method::Get, "") => {
+            let db = store::db(env, config.sandbox).await?;
+            if !store::payment_exists(&db, id).await? {
+                return not_found_page();
+            }
+            html::page(200, html::checkout_shell(id), "'self'")
+        }
+        (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
+        (Method::Post, "netcash" | "cancel") => {
+            // JSON only: a cross-site form cannot send it without a CORS
+            // preflight, which we never grant.
+            let ctype = req.headers().get("content-type")?.unwrap_or_default();
+            if !ctype.starts_with("application/json") {
+                return json(415, &serde_json::json!({"error": {"code": "unsupported_media_type", "message": "send application/json"}}));
+            }
+            let mut req = req;
+            let body = req.text().await?;
+            if body.len() > 4096 {
+                return json(413, &serde_json::json!({"error": {"code": "request_too_large", "message": "body too large"}}));
+            }
+            payment_do::call(env, id, Method::Post, &format!("/{op}"), Some(if body.is_empty() { "{}".into() } else { body })).await
+        }
+        (Method::Get, "return") => return_page(env, config, id).await,
+        _ => json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such operation"}})),
+    }
+}
+
+/// Where the shopper goes back to, with what result.
+pub fn return_values(p: &Payment, now: UnixTime) -> Option<(String, ReturnValues)> {
+    let (url, result, err) = match p.status {
+        Status::Pending | Status::Processing => return None,
+        Status::Paid | Status::Authorized | Status::Held | Status::PartiallyRefunded | Status::Refunded => {
+            (&p.success_url, ResResult::Ok, String::new())
+        }
+        Status::Cancelled => (&p.cancel_url, ResResult::Cn, String::new()),
+        Status::Expired => (&p.error_url, ResResult::Ng, "expired".into()),
+        Status::Failed | Status::RejectedByMerchant | Status::RefundRequired => {
+            (&p.error_url, ResResult::Ng, p.last_error.clone().unwrap_or_else(|| "failed".into()))
+        }
+    };
+    Some((
+        url.clone(),
+        ReturnValues {
+            merchant_id: p.merchant_id.clone(),
+            service_id: p.service_id.clone(),
+            order_id: p.order_id.clone(),
+            result,
+            pay_method: p.method.map(|m| m.code().to_string()).unwrap_or_default(),
+            tracking_id: p.id.clone(),
+            payment_date: if result == ResResult::Ok { p.paid_at.map(|t| UnixTime(t).jst().compact()).unwrap_or_default() } else { String::new() },
+            err_code: err,
+            date: now.jst().compact(),
+        },
+    ))
+}
+
+async fn return_page(env: &Env, config: &Config, id: &str) -> worker::Result<Response> {
+    let mut resp = payment_do::call(env, id, Method::Get, "/record", None).await?;
+    if resp.status_code() == 404 {
+        return not_found_page();
+    }
+    let p: Payment = resp.json().await?;
+    let Some((url, values)) = return_values(&p, util::now()) else {
+        return html::error_page(
+            409,
+            "payment_not_finished",
+            "お支払いはまだ完了していません。お支払いページに戻ってください。",
+            "The payment is not finished yet. Go back to the payment page.",
+        );
+    };
+    let db = store::db(env, config.sandbox).await?;
+    let merchant = store::find_merchant(&db, &p.merchant_id, &p.service_id)
+        .await?
+        .ok_or_else(|| worker::Error::RustError("merchant disappeared".into()))?;
+    let fields = signed_fields(merchant.signing_key(), &values);
+    let (ja, en) = match values.result {
+        ResResult::Ok => ("お支払いが完了しました。ショップに戻ります…", "Payment complete. Returning to the shop…"),
+        ResResult::Cn => ("お支払いをキャンセルしました。ショップに戻ります…", "Payment cancelled. Returning to the shop…"),
+        ResResult::Ng => ("お支払いは完了しませんでした。ショップに戻ります…", "The payment did not complete. Returning to the shop…"),
+    };
+    html::return_form(&url, &fields, ja, en)
+}

@@ -1,0 +1,55 @@
+//! Configuration, read once per request from the Worker's bindings and
+//! passed explicitly. There is no default configuration.
+
+use worker::Env;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub public_base_url: String,
+    pub netcash: ProviderEndpoint,
+    pub pagecon_timeout_ms: u32,
+    /// Serves the sandboxes, the sandbox merchant and the demo shop.
+    pub sandbox: bool,
+}
+
+/// Where a provider is and how we authenticate to it.
+#[derive(Clone)]
+pub struct ProviderEndpoint {
+    pub base_url: String,
+    pub merchant_code: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ProviderEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderEndpoint")
+            .field("base_url", &self.base_url)
+            .field("merchant_code", &self.merchant_code)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
+fn var(env: &Env, name: &str) -> worker::Result<String> {
+    env.var(name)
+        .or_else(|_| env.secret(name))
+        .map(|v| v.to_string())
+        .map_err(|_| worker::Error::RustError(format!("configuration {name} is missing")))
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> worker::Result<Config> {
+        Ok(Config {
+            public_base_url: var(env, "PUBLIC_BASE_URL")?.trim_end_matches('/').to_string(),
+            netcash: ProviderEndpoint {
+                base_url: var(env, "NETCASH_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_code: var(env, "NETCASH_MERCHANT_CODE")?,
+                secret: var(env, "NETCASH_API_SECRET")?,
+            },
+            pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
+                .parse()
+                .map_err(|_| worker::Error::RustError("PAGECON_TIMEOUT_MS must be milliseconds".into()))?,
+            sandbox: var(env, "SANDBOX").map(|v| v == "on").unwrap_or(false),
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! NET CASH (NTT Card Solutions): debit a NET CASH ID, ask a debit's
+//! status. Debits cannot be rolled back; refunds go through the weekly
+//! batch.
+
+use serde::{Deserialize, Serialize};
+use worker::Method;
+
+use super::signed_headers;
+use crate::config::ProviderEndpoint;
+use crate::util::{self, HttpOutcome};
+
+const TIMEOUT_MS: u32 = 15_000;
+
+#[derive(Serialize)]
+struct DebitRequest<'a> {
+    merchant_code: &'a str,
+    request_id: &'a str,
+    netcash_id: &'a str,
+    amount: u64,
+    currency: &'static str,
+}
+
+/// NET CASH's answer to a debit or a status query.
+#[derive(Deserialize, Debug)]
+struct DebitResponse {
+    result: String,
+    #[serde(default)]
+    transaction_id: Option<String>,
+    #[serde(default)]
+    error_code: Option<String>,
+}
+
+/// Why NET CASH refused a debit, in our words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    InsufficientBalance,
+    Suspended,
+    NotFound,
+    InvalidId,
+}
+
+impl Refusal {
+    /// The error code the hosted page and the return form show.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::InsufficientBalance => "insufficient_balance",
+            Refusal::Suspended => "id_suspended",
+            Refusal::NotFound => "id_not_found",
+            Refusal::InvalidId => "invalid_netcash_id",
+        }
+    }
+}
+
+/// What a debit came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DebitOutcome {
+    Approved { transaction_id: String },
+    Refused(Refusal),
+    /// NET CASH has no record of the request (status query only).
+    NotFound,
+    /// No clear answer: the debit may or may not have happened.
+    Unknown(String),
+}
+
+/// Maps NET CASH's HTTP answer to ours. Every code NET CASH documents is
+/// listed; anything else is `Unknown`.
+pub fn map_answer(out: &HttpOutcome) -> DebitOutcome {
+    let Some(status) = out.status else {
+        return DebitOutcome::Unknown(out.error.clone().unwrap_or_else(|| "no answer".into()));
+    };
+    let Ok(body) = serde_json::from_str::<DebitResponse>(&out.body) else {
+        return DebitOutcome::Unknown(format!("HTTP {status} with an unreadable body"));
+    };
+    match (body.result.as_str(), body.error_code.as_deref()) {
+        ("OK", _) => match body.transaction_id {
+            Some(transaction_id) if (200..300).contains(&status) => DebitOutcome::Approved { transaction_id },
+            _ => DebitOutcome::Unknown(format!("HTTP {status} OK without a transaction")),
+        },
+        ("NG", Some("E_INSUFFICIENT_BALANCE")) => DebitOutcome::Refused(Refusal::InsufficientBalance),
+        ("NG", Some("E_ID_SUSPENDED")) => DebitOutcome::Refused(Refusal::Suspended),
+        ("NG", Some("E_ID_NOT_FOUND")) => DebitOutcome::Refused(Refusal::NotFound),
+        ("NG", Some("E_INVALID_ID")) => DebitOutcome::Refused(Refusal::InvalidId),
+        ("NG", Some("E_NO_SUCH_REQUEST")) => DebitOutcome::NotFound,
+        ("NG", Some(other)) => DebitOutcome::Unknown(format!("NET CASH error {other}")),
+        ("NG", None) | (_, _) => DebitOutcome::Unknown(format!("HTTP {status} result {}", body.result)),
+    }
+}
+
+pub struct Netcash<'a> {
+    pub endpoint: &'a ProviderEndpoint,
+}
+
+impl Netcash<'_> {
+    /// Debits `amount` yen from a NET CASH ID. `request_id` makes the call
+    /// idempotent at NET CASH.
+    pub async fn debit(&self, request_id: &str, netcash_id: &str, amount: u64) -> DebitOutcome {
+        let path = "/api/v1/payments";
+        let body = serde_json::to_string(&DebitRequest {
+            merchant_code: &self.endpoint.merchant_code,
+            request_id,
+            netcash_id,
+            amount,
+            currency: "JPY",
+        })
+        .expect("serializable");
+        let out = self.call(Method::Post, path, body).await;
+        map_answer(&out)
+    }
+
+    /// Asks what became of a debit request.
+    pub async fn status(&self, request_id: &str) -> DebitOutcome {
+        let path = format!("/api/v1/payments/{request_id}");
+        let out = self.call(Method::Get, &path, String::new()).await;
+        map_answer(&out)
+    }
+
+    async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
+        let headers = signed_headers("netcash", self.endpoint, method.as_ref(), path, &body);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let url = format!("{}{}", self.endpoint.base_url, path);
+        let body = (!body.is_empty()).then_some(body);
+        util::send(method, &url, &headers, body, TIMEOUT_MS).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, fixture: &str) -> HttpOutcome {
+        HttpOutcome { status: Some(status), body: fixture.to_string(), latency_ms: 1, error: None }
+    }
+
+    #[test]
+    fn maps_fixtures() {
+        assert_eq!(
+            map_answer(&answer(200, include_str!("../../fixtures/netcash/debit_ok.json"))),
+            DebitOutcome::Approved { transaction_id: "nc_0001".into() }
+        );
+        assert_eq!(
+            map_answer(&answer(402, include_str!("../../fixtures/netcash/debit_insufficient.json"))),
+            DebitOutcome::Refused(Refusal::InsufficientBalance)
+        );
+        assert_eq!(
+            map_answer(&answer(403, include_str!("../../fixtures/netcash/debit_suspended.json"))),
+            DebitOutcome::Refused(Refusal::Suspended)
+        );
+        assert!(matches!(map_answer(&answer(500, "oops")), DebitOutcome::Unknown(_)));
+        assert!(matches!(map_answer(&answer(200, r#"{"result":"OK"}"#)), DebitOutcome::Unknown(_)));
+        assert!(matches!(map_answer(&answer(400, r#"{"result":"NG","error_code":"E_NEW"}"#)), DebitOutcome::Unknown(_)));
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
+        assert!(matches!(map_answer(&timeout), DebitOutcome::Unknown(_)));
+    }
+
+    #[test]
+    fn debit_request_wire_format() {
+        let body = serde_json::to_string(&DebitRequest {
+            merchant_code: "KL0001",
+            request_id: "pay_x-1",
+            netcash_id: "ABCD1234EFGH5678",
+            amount: 1100,
+            currency: "JPY",
+        })
+        .unwrap();
+        assert_eq!(body, include_str!("../../fixtures/netcash/debit_request.json").trim());
+    }
+}

@@ -1,0 +1,148 @@
+//! `POST /link/purchase`: the signed purchase request from the shopper's
+//! browser. Every refusal is an error page; nothing is redirected to a URL
+//! from a request that did not verify.
+
+use shared::methods::{availability, Checkout, Device, Method, Unavailable};
+use shared::payment::{Amounts, Status};
+use shared::purchase::{PurchaseError, PurchaseRequest};
+use worker::{Env, Request, Response};
+
+use crate::config::Config;
+use crate::html;
+use crate::payment_do::{self, Offer, Payment};
+use crate::store::{self, Merchant};
+use crate::util;
+
+/// Methods with a working integration in this build.
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash];
+
+const MAX_BODY: usize = 16 * 1024;
+
+fn refusal(e: &PurchaseError) -> (u16, String, String) {
+    use PurchaseError as E;
+    match e {
+        E::UnknownField(f) => (400, format!("購入リクエストに不明な項目「{f}」があります。"), format!("The purchase request has an unknown field \"{f}\".")),
+        E::DuplicateField(f) => (400, format!("項目「{f}」が重複しています。"), format!("The field \"{f}\" appears more than once.")),
+        E::Missing(f) => (400, format!("必須項目「{f}」がありません。"), format!("The required field \"{f}\" is missing.")),
+        E::Invalid { field, why } => (400, format!("項目「{field}」の値が正しくありません（{why}）。"), format!("The field \"{field}\" is invalid: {why}.")),
+        E::UnknownMerchant => (403, "加盟店が登録されていません。".into(), "The merchant is not registered.".into()),
+        E::BadSignature => (403, "購入リクエストの署名（hashcode）が一致しません。".into(), "The purchase request's signature (hashcode) does not match.".into()),
+        E::Stale => (400, "購入リクエストの有効期限が切れています。".into(), "The purchase request has expired (request_date is older than limit_second allows).".into()),
+        E::FromTheFuture => (400, "request_date が未来の日時です。".into(), "request_date is more than 5 minutes in the future.".into()),
+        E::UrlNotAllowed(f) => (403, format!("「{f}」は加盟店に登録されたオリジンではありません。"), format!("{f} is not on an origin the merchant registered.")),
+        E::OrderIdReused => (409, "この注文番号（order_id）はすでに使われています。".into(), "This order_id has already been used.".into()),
+        E::NoMethodAvailable => (422, "この購入に使えるお支払い方法がありません。".into(), "No payment method can take this purchase (methods, pay_type, device or amount).".into()),
+    }
+}
+
+fn refuse(e: PurchaseError) -> worker::Result<Response> {
+    let (status, ja, en) = refusal(&e);
+    html::error_page(status, e.code(), &ja, &en)
+}
+
+/// The methods the page shows: available ones, and those under
+/// maintenance with the reason.
+pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec<Offer> {
+    let c = Checkout {
+        enabled: &merchant.methods,
+        requested: &req.pay_method,
+        pay_type: req.pay_type,
+        sales_mode: req.sales_mode,
+        device,
+        amount: req.amount,
+        implemented: IMPLEMENTED,
+        under_maintenance: &[],
+    };
+    Method::ALL
+        .into_iter()
+        .filter_map(|m| match availability(m, &c) {
+            Ok(()) => Some(Offer { method: m, available: true, reason: None }),
+            Err(Unavailable::Maintenance) => Some(Offer { method: m, available: false, reason: Some(Unavailable::Maintenance) }),
+            Err(_) => None,
+        })
+        .collect()
+}
+
+pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
+    let ctype = req.headers().get("content-type")?.unwrap_or_default();
+    if !ctype.starts_with("application/x-www-form-urlencoded") {
+        return html::error_page(
+            415,
+            "unsupported_media_type",
+            "購入リクエストはフォーム（application/x-www-form-urlencoded）で送信してください。",
+            "Send the purchase request as an HTML form (application/x-www-form-urlencoded).",
+        );
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY {
+        return html::error_page(413, "request_too_large", "購入リクエストが大きすぎます。", "The purchase request is too large.");
+    }
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(util::parse_form) else {
+        return html::error_page(400, "malformed_form", "フォームを読み取れません（UTF-8）。", "The form could not be read (it must be UTF-8).");
+    };
+    let request = match PurchaseRequest::parse(&form) {
+        Ok(r) => r,
+        Err(e) => return refuse(e),
+    };
+    let db = store::db(env, config.sandbox).await?;
+    let Some(merchant) = store::find_merchant(&db, &request.merchant_id, &request.service_id).await? else {
+        return refuse(PurchaseError::UnknownMerchant);
+    };
+    let now = util::now();
+    if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, now) {
+        return refuse(e);
+    }
+    let device = request
+        .terminal_type
+        .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
+    let offers = offers(&merchant, &request, device);
+    if !offers.iter().any(|o| o.available) {
+        return refuse(PurchaseError::NoMethodAvailable);
+    }
+    let payment_id = util::new_id("pay");
+    if !store::insert_payment(&db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0).await? {
+        return refuse(PurchaseError::OrderIdReused);
+    }
+    let payment = Payment {
+        id: payment_id.clone(),
+        merchant_id: request.merchant_id,
+        service_id: request.service_id,
+        merchant_name: merchant.name.clone(),
+        order_id: request.order_id,
+        cust_code: request.cust_code,
+        item_id: request.item_id,
+        item_name: request.item_name,
+        amount: request.amount,
+        tax: request.tax,
+        pay_type: request.pay_type,
+        sales_mode: request.sales_mode,
+        device,
+        offers,
+        success_url: request.success_url.into(),
+        cancel_url: request.cancel_url.into(),
+        error_url: request.error_url.into(),
+        pagecon_url: request.pagecon_url.into(),
+        free: [request.free1, request.free2, request.free3],
+        created_at: now.0,
+        expires_at: now.0.max(request.request_date.0) + request.limit_second as i64,
+        status: Status::Pending,
+        amounts: Amounts::default(),
+        method: None,
+        attempts: 0,
+        provider_ref: None,
+        instrument: None,
+        paid_at: None,
+        last_error: None,
+        merchant_answer: None,
+        history: vec![crate::payment_do::HistoryEntry { at: now.0, status: Status::Pending, note: "checkout opened".into() }],
+        deliveries: vec![],
+    };
+    let resp = payment_do::call(env, &payment_id, worker::Method::Post, "/init", Some(serde_json::to_string(&payment)?)).await?;
+    if resp.status_code() != 201 {
+        return Err(worker::Error::RustError(format!("payment object refused init: {}", resp.status_code())));
+    }
+    let mut r = Response::empty()?.with_status(303);
+    r.headers_mut().set("location", &format!("/pay/{payment_id}"))?;
+    r.headers_mut().set("cache-control", "no-store")?;
+    Ok(r)
+}

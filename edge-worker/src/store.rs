@@ -1,0 +1,185 @@
+//! D1: the merchants table and the payments index. One Durable Object per
+//! payment owns the payment itself; D1 only indexes it (order-id
+//! uniqueness, search, listing).
+
+use serde::Deserialize;
+use shared::methods::Method;
+use shared::url::OriginRule;
+use std::cell::Cell;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+/// The sandbox merchant of PRODUCT §9.
+pub const SANDBOX_MERCHANT_ID: &str = "99999";
+pub const SANDBOX_SERVICE_ID: &str = "001";
+pub const SANDBOX_HASH_KEY: &str = "kessai-sandbox-hash-key";
+pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_a2Vzc2FpLXNhbmRib3gtd2ViaG9vay1zZWNyZXQtMDE=";
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS merchants (
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hash_keys TEXT NOT NULL,
+        webhook_secrets TEXT NOT NULL,
+        webhook_url TEXT,
+        origins TEXT NOT NULL,
+        methods TEXT NOT NULL,
+        PRIMARY KEY (merchant_id, service_id))",
+    "CREATE TABLE IF NOT EXISTS payments (
+        payment_id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        method TEXT,
+        status TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (merchant_id, order_id))",
+    "CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments (merchant_id, created_at)",
+];
+
+thread_local! {
+    static SCHEMA_READY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The D1 database, its schema created (and the sandbox merchant seeded
+/// when `sandbox`) once per isolate.
+pub async fn db(env: &Env, sandbox: bool) -> worker::Result<D1Database> {
+    let db = env.d1("DB")?;
+    if !SCHEMA_READY.with(|c| c.get()) {
+        let mut stmts: Vec<_> = SCHEMA.iter().map(|s| db.prepare(*s)).collect();
+        if sandbox {
+            stmts.push(db.prepare(
+                "INSERT OR IGNORE INTO merchants (merchant_id, service_id, name, hash_keys, webhook_secrets, webhook_url, origins, methods)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+            ).bind(&[
+                SANDBOX_MERCHANT_ID.into(),
+                SANDBOX_SERVICE_ID.into(),
+                "Kessai Sandbox Shop".into(),
+                serde_json::json!([SANDBOX_HASH_KEY]).to_string().into(),
+                serde_json::json!([SANDBOX_WEBHOOK_SECRET]).to_string().into(),
+                r#"["http://127.0.0.1","http://localhost"]"#.into(),
+                r#"["netcash","prepaid","np","au","card"]"#.into(),
+            ])?);
+        }
+        db.batch(stmts).await?;
+        SCHEMA_READY.with(|c| c.set(true));
+    }
+    Ok(db)
+}
+
+/// A merchant's settings.
+#[derive(Clone)]
+pub struct Merchant {
+    pub merchant_id: String,
+    pub service_id: String,
+    pub name: String,
+    /// The current key first; during a rotation the previous one too.
+    pub hash_keys: Vec<String>,
+    pub webhook_secrets: Vec<String>,
+    pub webhook_url: Option<String>,
+    pub origins: Vec<OriginRule>,
+    pub methods: Vec<Method>,
+}
+
+impl std::fmt::Debug for Merchant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merchant").field("merchant_id", &self.merchant_id).field("service_id", &self.service_id).finish()
+    }
+}
+
+impl Merchant {
+    pub fn signing_key(&self) -> &[u8] {
+        self.hash_keys[0].as_bytes()
+    }
+    pub fn key_bytes(&self) -> Vec<&[u8]> {
+        self.hash_keys.iter().map(|k| k.as_bytes()).collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct MerchantRow {
+    merchant_id: String,
+    service_id: String,
+    name: String,
+    hash_keys: String,
+    webhook_secrets: String,
+    webhook_url: Option<String>,
+    origins: String,
+    methods: String,
+}
+
+fn corrupt(what: &str) -> worker::Error {
+    worker::Error::RustError(format!("merchant row has an unreadable {what}"))
+}
+
+pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str) -> worker::Result<Option<Merchant>> {
+    let row: Option<MerchantRow> = db
+        .prepare("SELECT * FROM merchants WHERE merchant_id = ?1 AND service_id = ?2")
+        .bind(&[merchant_id.into(), service_id.into()])?
+        .first(None)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let hash_keys: Vec<String> = serde_json::from_str(&r.hash_keys).map_err(|_| corrupt("hash_keys"))?;
+    if hash_keys.is_empty() {
+        return Err(corrupt("hash_keys"));
+    }
+    Ok(Some(Merchant {
+        merchant_id: r.merchant_id,
+        service_id: r.service_id,
+        name: r.name,
+        hash_keys,
+        webhook_secrets: serde_json::from_str(&r.webhook_secrets).map_err(|_| corrupt("webhook_secrets"))?,
+        webhook_url: r.webhook_url.filter(|u| !u.is_empty()),
+        origins: serde_json::from_str(&r.origins).map_err(|_| corrupt("origins"))?,
+        methods: serde_json::from_str(&r.methods).map_err(|_| corrupt("methods"))?,
+    }))
+}
+
+/// Reserves `order_id` for a new payment. `Ok(false)` if the merchant has
+/// used it before.
+pub async fn insert_payment(
+    db: &D1Database,
+    payment_id: &str,
+    merchant_id: &str,
+    service_id: &str,
+    order_id: &str,
+    amount: u64,
+    now: i64,
+) -> worker::Result<bool> {
+    let res = db
+        .prepare(
+            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6)
+             ON CONFLICT (merchant_id, order_id) DO NOTHING",
+        )
+        .bind(&[
+            payment_id.into(),
+            merchant_id.into(),
+            service_id.into(),
+            order_id.into(),
+            JsValue::from_f64(amount as f64),
+            JsValue::from_f64(now as f64),
+        ])?
+        .run()
+        .await?;
+    let changes = res.meta()?.and_then(|m| m.changes).unwrap_or(0);
+    Ok(changes == 1)
+}
+
+/// Mirrors a payment's status into the index.
+pub async fn update_payment_index(db: &D1Database, payment_id: &str, method: Option<&str>, status: &str, now: i64) -> worker::Result<()> {
+    db.prepare("UPDATE payments SET method = COALESCE(?2, method), status = ?3, updated_at = ?4 WHERE payment_id = ?1")
+        .bind(&[payment_id.into(), method.map(JsValue::from_str).unwrap_or(JsValue::NULL), status.into(), JsValue::from_f64(now as f64)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+pub async fn payment_exists(db: &D1Database, payment_id: &str) -> worker::Result<bool> {
+    let row: Option<serde_json::Value> =
+        db.prepare("SELECT payment_id FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(None).await?;
+    Ok(row.is_some())
+}

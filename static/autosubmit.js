@@ -1,0 +1,2 @@
+// Posts the return form at once; the visible button is the fallback.
+document.getElementById('return-form')?.submit();

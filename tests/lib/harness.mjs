@@ -1,0 +1,276 @@
+// Test harness: starts the real Worker under `wrangler dev` (workerd, local
+// Durable Objects and D1 in a fresh temporary state directory), a test
+// merchant server that verifies what it receives with the public
+// `standardwebhooks` library and an independent hashcode implementation,
+// and signed purchase forms as a merchant written from PRODUCT.md makes them.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Webhook } from 'standardwebhooks';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export const SANDBOX = {
+  merchant_id: '99999',
+  service_id: '001',
+  hashKey: 'kessai-sandbox-hash-key',
+  webhookSecret: 'whsec_a2Vzc2FpLXNhbmRib3gtd2ViaG9vay1zZWNyZXQtMDE=',
+};
+
+export const PURCHASE_FIELDS = [
+  'merchant_id', 'service_id', 'cust_code', 'order_id', 'item_id', 'item_name', 'amount', 'tax',
+  'pay_method', 'pay_type', 'sales_mode', 'terminal_type', 'success_url', 'cancel_url', 'error_url',
+  'pagecon_url', 'free1', 'free2', 'free3', 'request_date', 'limit_second',
+];
+export const RETURN_FIELDS = [
+  'merchant_id', 'service_id', 'order_id', 'res_result', 'res_pay_method', 'res_tracking_id',
+  'res_payment_date', 'res_err_code', 'res_date',
+];
+
+/** RFC 3986 percent-encoding: everything but A-Z a-z 0-9 - . _ ~ */
+export function rfc3986(value) {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** PRODUCT §3.1 hashcode over the fields present, in the given order. */
+export function hashcode(key, fields, order) {
+  const canonical = order
+    .filter((name) => Object.prototype.hasOwnProperty.call(fields, name))
+    .map((name) => `${name}=${rfc3986(String(fields[name]))}`)
+    .join('&');
+  return createHmac('sha256', key).update(canonical, 'utf8').digest('hex');
+}
+
+/** `YYYYMMDDhhmmss` in JST of a Date. */
+export function jst(date = new Date()) {
+  const t = new Date(date.getTime() + 9 * 3600 * 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${t.getUTCFullYear()}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}`;
+}
+
+let orderSeq = 0;
+export function orderId(prefix = 'ord') {
+  orderSeq += 1;
+  return `${prefix}-${process.pid}-${Date.now()}-${orderSeq}`;
+}
+
+/** Signed purchase fields for the sandbox merchant; `overrides` may set or delete (undefined) fields. */
+export function purchase(merchant, overrides = {}, key = SANDBOX.hashKey) {
+  const f = {
+    merchant_id: SANDBOX.merchant_id,
+    service_id: SANDBOX.service_id,
+    cust_code: 'cust-001',
+    order_id: orderId(),
+    item_id: 'tea-200',
+    item_name: '緑茶 200g',
+    amount: '1100',
+    tax: '100',
+    pay_method: 'netcash',
+    pay_type: 'one_time',
+    sales_mode: 'auto',
+    terminal_type: '',
+    success_url: `${merchant.base}/success`,
+    cancel_url: `${merchant.base}/cancel`,
+    error_url: `${merchant.base}/error`,
+    pagecon_url: `${merchant.base}/notify`,
+    free1: 'memo & more',
+    request_date: jst(),
+    limit_second: '600',
+  };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete f[k];
+    else f[k] = v;
+  }
+  const ordered = {};
+  for (const name of PURCHASE_FIELDS) if (name in f) ordered[name] = f[name];
+  for (const name of Object.keys(f)) if (!(name in ordered)) ordered[name] = f[name];
+  ordered.hashcode = hashcode(key, ordered, PURCHASE_FIELDS);
+  return ordered;
+}
+
+export function formBody(fields) {
+  return new URLSearchParams(Object.entries(fields)).toString();
+}
+
+/** POSTs a purchase form; does not follow the redirect. */
+export async function postPurchase(worker, fields, init = {}) {
+  return fetch(`${worker.base}/link/purchase`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(init.headers ?? {}) },
+    body: typeof fields === 'string' ? fields : formBody(fields),
+    redirect: 'manual',
+  });
+}
+
+/** Opens a checkout and returns its payment id. */
+export async function openCheckout(worker, fields) {
+  const res = await postPurchase(worker, fields);
+  if (res.status !== 303) throw new Error(`purchase refused: ${res.status} ${await res.text()}`);
+  const loc = res.headers.get('location');
+  return loc.split('/').pop();
+}
+
+export async function api(worker, method, path, body) {
+  const res = await fetch(`${worker.base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitFor(url, ms) {
+  const until = Date.now() + ms;
+  let last;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) { last = e.message; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up: ${last}`);
+}
+
+/** Starts the built Worker under `wrangler dev` with fresh local state. */
+export async function startWorker({ vars = {}, stateDir } = {}) {
+  const port = await freePort();
+  const inspector = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const persist = stateDir ?? mkdtempSync(join(tmpdir(), 'kessai-state-'));
+  const allVars = {
+    PUBLIC_BASE_URL: base,
+    NETCASH_BASE_URL: `${base}/sandbox/netcash`,
+    PAGECON_TIMEOUT_MS: '1500',
+    ...vars,
+  };
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+    '--persist-to', persist, '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, {
+    cwd: join(ROOT, 'edge-worker'),
+    env: {
+      ...process.env,
+      PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  try {
+    await waitFor(`${base}/health`, 90_000);
+  } catch (e) {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    throw new Error(`${e.message}\n${log}`);
+  }
+  return {
+    base,
+    port,
+    stateDir: persist,
+    log: () => log,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Verifies a return form's hashcode the way a merchant does. */
+export function verifyReturnForm(fields, key = SANDBOX.hashKey) {
+  const values = {};
+  for (const n of RETURN_FIELDS) values[n] = fields[n] ?? '';
+  return hashcode(key, values, RETURN_FIELDS) === fields.hashcode;
+}
+
+/**
+ * A test merchant: receives result notifications (verified with the
+ * standardwebhooks library), answers them as told, receives the shopper
+ * back on its success/cancel/error pages, and serves pages that
+ * auto-submit purchase forms.
+ */
+export async function startMerchant({ secret = SANDBOX.webhookSecret } = {}) {
+  const wh = new Webhook(secret);
+  const m = {
+    notifications: [],
+    returns: [],
+    answer: 'OK,',
+    delayMs: 0,
+    pages: new Map(),
+    base: '',
+  };
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const url = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && url.pathname === '/notify') {
+      let payload = null;
+      let verified = false;
+      let error = null;
+      try {
+        payload = wh.verify(body, req.headers);
+        verified = true;
+      } catch (e) { error = e.message; }
+      m.notifications.push({ headers: { ...req.headers }, body, payload, verified, error });
+      if (m.delayMs) await new Promise((r) => setTimeout(r, m.delayMs));
+      res.writeHead(verified ? 200 : 401, { 'content-type': 'text/plain' });
+      res.end(verified ? m.answer : 'NG,bad signature');
+      return;
+    }
+    if (req.method === 'POST' && ['/success', '/cancel', '/error'].includes(url.pathname)) {
+      const fields = Object.fromEntries(new URLSearchParams(body));
+      const verified = verifyReturnForm(fields);
+      m.returns.push({ page: url.pathname.slice(1), fields, verified });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><link rel="icon" href="data:,"><title>${url.pathname}</title></head><body>
+        <h1 id="result">${url.pathname.slice(1)}</h1><p id="res-result">${fields.res_result}</p>
+        <p id="verified">${verified ? 'verified' : 'NOT VERIFIED'}</p><p id="err">${fields.res_err_code ?? ''}</p></body></html>`);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname.startsWith('/shop/')) {
+      const fields = m.pages.get(url.pathname.slice('/shop/'.length));
+      if (!fields) { res.writeHead(404); res.end(); return; }
+      const inputs = Object.entries(fields)
+        .map(([k, v]) => `<input type="hidden" name="${k}" value="${String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;')}">`)
+        .join('');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>shop</title></head><body>
+        <form id="f" method="post" action="${m.workerBase}/link/purchase">${inputs}<button>pay</button></form>
+        <script>document.getElementById('f').submit()</script></body></html>`);
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  m.base = `http://127.0.0.1:${server.address().port}`;
+  m.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
+  m.reset = () => { m.notifications.length = 0; m.returns.length = 0; m.answer = 'OK,'; m.delayMs = 0; };
+  return m;
+}

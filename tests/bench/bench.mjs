@@ -1,0 +1,68 @@
+// Benchmarks (figures printed, never asserted):
+// 1. bytes the hosted page transfers before it is payable (goal ≤ 100 KB),
+//    as served and as gzip (what Cloudflare's edge sends compressed);
+// 2. purchase-request throughput against a trivial route, same run, same
+//    workerd (goal ≥ 0.7×).
+
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { openCheckout, postPurchase, purchase, startMerchant, startWorker } from '../lib/harness.mjs';
+
+const merchant = await startMerchant();
+const worker = await startWorker();
+merchant.workerBase = worker.base;
+
+try {
+  // 1. Page weight.
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+  const pay = await openCheckout(worker, purchase(merchant));
+  const resources = [];
+  page.on('response', async (res) => {
+    try {
+      const body = await res.body();
+      resources.push({ url: res.url().replace(worker.base, ''), bytes: body.length, gzip: gzipSync(body, { level: 9 }).length });
+    } catch { /* redirects have no body */ }
+  });
+  const started = performance.now();
+  await page.goto(`${worker.base}/pay/${pay}`);
+  await page.locator('#pay-button:not([disabled])').waitFor();
+  const payableMs = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 300));
+  await browser.close();
+  const total = resources.reduce((a, r) => a + r.bytes, 0);
+  const gz = resources.reduce((a, r) => a + r.gzip, 0);
+  console.log('\nHosted page, until payable (360 px, loopback):');
+  for (const r of resources) console.log(`  ${r.url.padEnd(48)} ${String(r.bytes).padStart(8)} B  gzip ${String(r.gzip).padStart(7)} B`);
+  console.log(`  total ${(total / 1024).toFixed(1)} KB as served, ${(gz / 1024).toFixed(1)} KB gzip (goal ≤ 100 KB); payable after ${payableMs.toFixed(0)} ms`);
+
+  // 2. Throughput.
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
+  async function measure(name, one) {
+    let done = 0;
+    let failed = 0;
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        try { (await one()) ? done++ : failed++; } catch { failed++; }
+      }
+    }));
+    const rps = done / seconds;
+    console.log(`  ${name.padEnd(36)} ${rps.toFixed(0).padStart(6)} req/s  (${failed} failed)`);
+    return rps;
+  }
+  console.log(`\nThroughput on workerd via wrangler dev (${concurrency} clients, ${seconds} s each):`);
+  const trivial = await measure('GET /health (trivial route)', async () => (await fetch(`${worker.base}/health`)).ok);
+  const purchases = await measure('POST /link/purchase (signed, new order)', async () => {
+    const r = await postPurchase(worker, purchase(merchant));
+    return r.status === 303;
+  });
+  console.log(`  ratio purchase / trivial = ${(purchases / trivial).toFixed(2)} (goal ≥ 0.7)`);
+} finally {
+  await worker.stop();
+  await merchant.close();
+}

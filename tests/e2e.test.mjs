@@ -1,0 +1,131 @@
+// End to end in real Chromium: a merchant page auto-submits a signed
+// purchase form, the shopper pays on the hosted page (phone and PC sizes),
+// and lands on the merchant's success or error page with a verified
+// return form. Screenshots go to tests/artifacts/.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { ARTIFACTS, purchase, startMerchant, startWorker } from './lib/harness.mjs';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+let worker;
+let merchant;
+let browser;
+
+before(async () => {
+  merchant = await startMerchant();
+  worker = await startWorker();
+  merchant.workerBase = worker.base;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+});
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await merchant?.close();
+});
+
+const SIZES = [
+  { name: 'phone', viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true,
+    userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36' },
+  { name: 'pc', viewport: { width: 1280, height: 800 } },
+];
+
+let seq = 0;
+async function shopperAtCheckout(size, overrides = {}) {
+  const context = await browser.newContext({ ...size, locale: 'ja-JP' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  seq += 1;
+  const key = `p${seq}`;
+  merchant.pages.set(key, purchase(merchant, overrides));
+  await page.goto(`${merchant.base}/shop/${key}`);
+  await page.waitForURL(/\/pay\/pay_/);
+  await page.locator('#netcash-id').waitFor({ state: 'visible' });
+  return { context, page, problems };
+}
+
+async function noHorizontalScroll(page) {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  assert.ok(scroll <= inner, `page is ${scroll}px wide in a ${inner}px window`);
+}
+
+describe('hosted page in Chromium', () => {
+  for (const size of SIZES) {
+    it(`${size.name}: pays with NET CASH and lands on the merchant's success page`, async () => {
+      merchant.reset();
+      const { context, page, problems } = await shopperAtCheckout(size);
+      await assert.doesNotReject(page.getByText('緑茶 200g').first().waitFor());
+      await assert.doesNotReject(page.getByText('1,100').first().waitFor());
+      await noHorizontalScroll(page);
+      // The ID formats as the shopper types.
+      await page.locator('#netcash-id').pressSequentially('abcd1234efgh5678');
+      assert.equal(await page.locator('#netcash-id').inputValue(), 'ABCD 1234 EFGH 5678');
+      assert.ok(await page.locator('label[for="netcash-id"]').count() > 0, 'the input has a label');
+      await page.screenshot({ path: join(ARTIFACTS, `netcash-${size.name}-checkout.png`), fullPage: true });
+      await page.locator('#pay-button').click();
+      await page.waitForURL(`${merchant.base}/success`);
+      assert.equal(await page.locator('#res-result').textContent(), 'OK');
+      assert.equal(await page.locator('#verified').textContent(), 'verified');
+      await page.screenshot({ path: join(ARTIFACTS, `netcash-${size.name}-success.png`), fullPage: true });
+      assert.equal(merchant.notifications.length, 1);
+      assert.ok(merchant.notifications[0].verified);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it(`${size.name}: insufficient balance is explained, and going back lands on error_url`, async () => {
+      merchant.reset();
+      const { context, page, problems } = await shopperAtCheckout(size);
+      await page.locator('#netcash-id').fill('ABCD1234EFGH0000');
+      await page.locator('#pay-button').click();
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible' });
+      assert.match(await error.textContent(), /残高/);
+      await noHorizontalScroll(page);
+      await page.screenshot({ path: join(ARTIFACTS, `netcash-${size.name}-insufficient.png`), fullPage: true });
+      await page.locator('#cancel-button').click();
+      await page.waitForURL(`${merchant.base}/error`);
+      assert.equal(await page.locator('#res-result').textContent(), 'NG');
+      assert.equal(await page.locator('#err').textContent(), 'insufficient_balance');
+      assert.equal(await page.locator('#verified').textContent(), 'verified');
+      await page.screenshot({ path: join(ARTIFACTS, `netcash-${size.name}-error.png`), fullPage: true });
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
+
+  it('switches to English and keeps working by keyboard alone', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[1]);
+    await page.locator('#lang-switch').click();
+    await page.getByText('Pay').first().waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.locator('#netcash-id').focus();
+    await page.keyboard.type('ABCD1234EFGH9999');
+    await page.keyboard.press('Enter');
+    const error = page.locator('#error');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /suspend/i);
+    await page.screenshot({ path: join(ARTIFACTS, 'netcash-pc-english-suspended.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('a bad purchase request shows an error page in the browser, not a redirect', async () => {
+    const context = await browser.newContext(SIZES[0]);
+    const page = await context.newPage();
+    merchant.pages.set('bad', { ...purchase(merchant), amount: '1000' });
+    await page.goto(`${merchant.base}/shop/bad`);
+    await page.waitForURL(`${worker.base}/link/purchase`);
+    assert.equal(await page.locator('#error-code').textContent(), 'bad_signature');
+    await noHorizontalScroll(page);
+    await page.screenshot({ path: join(ARTIFACTS, 'purchase-refused-phone.png'), fullPage: true });
+    await context.close();
+  });
+});

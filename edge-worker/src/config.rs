@@ -8,6 +8,7 @@ pub struct Config {
     pub public_base_url: String,
     pub netcash: ProviderEndpoint,
     pub pagecon_timeout_ms: u32,
+    pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
     pub sandbox: bool,
 }
@@ -49,6 +50,9 @@ impl Config {
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()
                 .map_err(|_| worker::Error::RustError("PAGECON_TIMEOUT_MS must be milliseconds".into()))?,
+            webhook_timeout_ms: var(env, "WEBHOOK_TIMEOUT_MS")?
+                .parse()
+                .map_err(|_| worker::Error::RustError("WEBHOOK_TIMEOUT_MS must be milliseconds".into()))?,
             sandbox: var(env, "SANDBOX").map(|v| v == "on").unwrap_or(false),
         })
     }

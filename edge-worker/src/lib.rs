@@ -9,7 +9,9 @@
 //! Static files (`static/`) are served by the assets binding before this
 //! code runs.
 
+mod api;
 mod checkout;
+mod clock;
 mod config;
 mod connectors;
 mod demo;
@@ -61,6 +63,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
             _ => html::error_page(405, "method_not_allowed", "購入リクエストは POST で送信してください。", "Send the purchase request with POST."),
         };
     }
+    if path.starts_with("/v1/") {
+        return api::handle(req, env, config).await;
+    }
     if let Some(rest) = path.strip_prefix("/pay/") {
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
@@ -71,6 +76,10 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
             r.headers_mut().set("location", "/demo")?;
             return Ok(r);
         }
+        #[cfg(feature = "sandbox-clock")]
+        if path == "/__sandbox/clock" {
+            return sandbox_clock(req, env, config).await;
+        }
         if let Some(rest) = path.strip_prefix("/sandbox/netcash") {
             return sandbox::netcash::route(req, env, rest).await;
         }
@@ -79,4 +88,65 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         }
     }
     html::error_page(404, "not_found", "ページが見つかりません。", "Page not found.")
+}
+
+/// Runs the work of every payment whose object has something due: the
+/// safety net behind Durable Object alarms (cron), and what moving the
+/// sandbox clock triggers.
+async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
+    let clock = clock::Clock::load(env, config).await?;
+    let db = store::db(env, config.sandbox).await?;
+    let due = store::due_payments(&db, clock.now().0, 200).await?;
+    for id in &due {
+        if let Err(e) = payment_do::call(env, id, Method::Post, "/tick", Some("{}".into())).await {
+            worker::console_error!("sweep {id}: {e}");
+        }
+    }
+    Ok(due.len())
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    match config::Config::from_env(&env) {
+        Ok(config) => {
+            if let Err(e) = sweep(&env, &config).await {
+                worker::console_error!("scheduled sweep failed: {e}");
+            }
+        }
+        Err(e) => worker::console_error!("configuration error: {e}"),
+    }
+}
+
+/// `GET /__sandbox/clock` reads the sandbox clock; `POST` with
+/// `{"advance_seconds": n}` or `{"offset_seconds": n}` moves it and runs
+/// whatever became due. Only in builds with the `sandbox-clock` feature and
+/// with `SANDBOX = "on"`.
+#[cfg(feature = "sandbox-clock")]
+async fn sandbox_clock(mut req: Request, env: &Env, config: &config::Config) -> worker::Result<Response> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Move {
+        advance_seconds: Option<i64>,
+        offset_seconds: Option<i64>,
+    }
+    let db = store::db(env, true).await?;
+    let mut swept = 0;
+    if req.method() == Method::Post {
+        let Ok(m) = req.json::<Move>().await else {
+            return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "{\"advance_seconds\": n} or {\"offset_seconds\": n}"}}));
+        };
+        let offset = store::clock_offset(&db).await?;
+        let new = match (m.advance_seconds, m.offset_seconds) {
+            (Some(a), None) if a >= 0 => offset + a,
+            (None, Some(o)) if o >= offset => o,
+            _ => {
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_move", "message": "the clock only moves forward: give advance_seconds >= 0 or a larger offset_seconds"}}));
+            }
+        };
+        store::set_clock_offset(&db, new).await?;
+        swept = sweep(env, config).await?;
+    }
+    let clock = clock::Clock::load(env, config).await?;
+    let now = clock.now();
+    util::json(200, &serde_json::json!({"now": now.0, "now_jst": now.jst().compact(), "offset_seconds": store::clock_offset(&db).await?, "swept": swept}))
 }

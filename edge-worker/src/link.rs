@@ -88,10 +88,12 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
     let Some(merchant) = store::find_merchant(&db, &request.merchant_id, &request.service_id).await? else {
         return refuse(PurchaseError::UnknownMerchant);
     };
-    let now = util::now();
-    if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, now) {
+    // Freshness is checked against real time, as the merchant's clock
+    // signed it; the payment's own times are business time.
+    if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()) {
         return refuse(e);
     }
+    let now = crate::clock::Clock::load(env, config).await?.now();
     let device = request
         .terminal_type
         .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
@@ -124,7 +126,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
         pagecon_url: request.pagecon_url.into(),
         free: [request.free1, request.free2, request.free3],
         created_at: now.0,
-        expires_at: now.0.max(request.request_date.0) + request.limit_second as i64,
+        expires_at: now.0 + request.limit_second as i64,
         status: Status::Pending,
         amounts: Amounts::default(),
         method: None,
@@ -135,7 +137,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
         last_error: None,
         merchant_answer: None,
         history: vec![crate::payment_do::HistoryEntry { at: now.0, status: Status::Pending, note: "checkout opened".into() }],
-        deliveries: vec![],
+        events: vec![],
     };
     let resp = payment_do::call(env, &payment_id, worker::Method::Post, "/init", Some(serde_json::to_string(&payment)?)).await?;
     if resp.status_code() != 201 {

@@ -3,27 +3,26 @@
 //! signing code, webhooks.
 
 use serde::{Deserialize, Serialize};
+use shared::outbox::AttemptRecord;
 use shared::webhooks::WebhookSecret;
 use worker::Method;
 
 use crate::util::{self, HttpOutcome};
 
-/// One attempt to deliver a notification, as kept in the delivery log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Attempt {
-    pub event_id: String,
-    pub url: String,
-    pub at: i64,
-    pub status: Option<u16>,
-    pub latency_ms: u32,
-    /// The first 200 characters of the answer, or why none came.
-    pub excerpt: String,
-}
-
-/// POSTs `payload` to `url` with the Standard Webhooks headers.
-pub async fn post_signed(url: &str, secret: &WebhookSecret, event_id: &str, payload: &str, timeout_ms: u32) -> (HttpOutcome, Attempt) {
+/// POSTs `payload` to `url` with the Standard Webhooks headers, signed with
+/// every current secret (more than one during a rotation). `at` is the
+/// business time recorded in the log; `webhook-timestamp` is real time,
+/// which is what the receiver's library checks.
+pub async fn post_signed(
+    url: &str,
+    secrets: &[WebhookSecret],
+    event_id: &str,
+    payload: &str,
+    timeout_ms: u32,
+    at: i64,
+) -> (HttpOutcome, AttemptRecord) {
     let ts = util::now().0;
-    let sig = secret.sign(event_id, ts, payload.as_bytes());
+    let sig = secrets.iter().map(|s| s.sign(event_id, ts, payload.as_bytes())).collect::<Vec<_>>().join(" ");
     let ts_s = ts.to_string();
     let headers = [
         ("content-type", "application/json"),
@@ -33,10 +32,10 @@ pub async fn post_signed(url: &str, secret: &WebhookSecret, event_id: &str, payl
         ("webhook-signature", sig.as_str()),
     ];
     let out = util::send(Method::Post, url, &headers, Some(payload.to_string()), timeout_ms).await;
-    let attempt = Attempt {
-        event_id: event_id.to_string(),
+    let attempt = AttemptRecord {
         url: url.to_string(),
-        at: ts,
+        at,
+        manual: false,
         status: out.status,
         latency_ms: out.latency_ms,
         excerpt: match &out.error {

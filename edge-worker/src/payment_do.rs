@@ -1,21 +1,28 @@
 //! One Durable Object per payment. It owns the payment's state: every
-//! change goes through `shared::payment::transition` and is stored before
-//! anything is answered, and the object's single-threaded execution
-//! serializes concurrent clicks, retries and notifications.
+//! change goes through `shared::payment::transition`, writes its event into
+//! the payment's outbox in the same storage write, and is stored before
+//! anything is answered. The object's single-threaded execution serializes
+//! clicks, retries and notifications; every change is made by `update`,
+//! which reads, changes and writes with no outside I/O in between, so an
+//! answer that arrives while another request waited cannot be overwritten.
+
+use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 use shared::methods::{Device, Method, PayType, SalesMode, Unavailable};
 use shared::money::Yen;
 use shared::netcash::NetcashId;
+use shared::outbox::{self, DeliveryState, Event};
 use shared::payment::{transition, Amounts, Input, Status};
 use shared::time::UnixTime;
 use shared::webhooks::WebhookSecret;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::connectors::netcash::{DebitOutcome, Netcash};
-use crate::notify::{self, Attempt, MerchantAnswer};
-use crate::store;
+use crate::connectors::netcash::{DebitOutcome, Netcash, Refusal};
+use crate::notify::{self, MerchantAnswer};
+use crate::store::{self, Merchant};
 use crate::util::{self, json};
 
 /// A method as the hosted page offers it.
@@ -70,7 +77,37 @@ pub struct Payment {
     pub last_error: Option<String>,
     pub merchant_answer: Option<MerchantAnswer>,
     pub history: Vec<HistoryEntry>,
-    pub deliveries: Vec<Attempt>,
+    /// The outbox and delivery log: webhook events and result notifications.
+    pub events: Vec<Event>,
+}
+
+/// Why a change was refused, for the caller.
+pub struct Refused {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refused(status: u16, code: &'static str, message: impl Into<String>) -> Refused {
+    Refused { status, code, message: message.into() }
+}
+
+/// The webhook event a transition produces, if merchants hear of it.
+fn event_type(input: Input, to: Status) -> Option<&'static str> {
+    Some(match (input, to) {
+        (Input::Settled { .. }, _) => "payment.settled",
+        (_, Status::Paid) => "payment.paid",
+        (_, Status::Authorized) => "payment.authorized",
+        (_, Status::Held) => "payment.held",
+        (_, Status::Cancelled) => "payment.cancelled",
+        (_, Status::Failed) => "payment.failed",
+        (_, Status::Expired) => "payment.expired",
+        (_, Status::RejectedByMerchant) => "payment.rejected",
+        (_, Status::RefundRequired) => "payment.refund_required",
+        (_, Status::Refunded) => "payment.refunded",
+        (_, Status::PartiallyRefunded) => "payment.partially_refunded",
+        (_, Status::Pending | Status::Processing) => return None,
+    })
 }
 
 impl Payment {
@@ -78,247 +115,428 @@ impl Payment {
         self.offers.iter().any(|o| o.method == m && o.available)
     }
 
-    fn next_url(&self) -> Option<String> {
+    pub fn next_url(&self) -> Option<String> {
         self.status.checkout_finished().then(|| format!("/pay/{}/return", self.id))
     }
 
-    fn apply(&mut self, input: Input, note: &str, now: i64) -> Result<(), shared::payment::TransitionError> {
+    /// What merchants see of the payment in events and the API.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "merchant_id": self.merchant_id,
+            "service_id": self.service_id,
+            "order_id": self.order_id,
+            "tracking_id": self.id,
+            "method": self.method.map(|m| m.code()),
+            "amount": self.amount,
+            "tax": self.tax,
+            "status": self.status.code(),
+            "captured": self.amounts.captured,
+            "refunded": self.amounts.refunded,
+            "payment_date": self.paid_at.map(|t| UnixTime(t).jst().compact()),
+            "error_code": self.last_error,
+            "cust_code": self.cust_code,
+            "item_id": self.item_id,
+            "item_name": self.item_name,
+            "instrument": self.instrument,
+            "free1": self.free[0],
+            "free2": self.free[1],
+            "free3": self.free[2],
+        })
+    }
+
+    /// Applies an input through the state machine, records the history
+    /// line and writes the event into the outbox.
+    pub fn apply(&mut self, input: Input, note: &str, now: i64) -> Result<(), shared::payment::TransitionError> {
         let (status, amounts) = transition(self.status, self.amounts, input)?;
         self.status = status;
         self.amounts = amounts;
         self.history.push(HistoryEntry { at: now, status, note: note.to_string() });
+        if let Some(kind) = event_type(input, status) {
+            let data = self.snapshot();
+            self.events.push(Event::new(util::new_id("evt"), kind, now, data));
+        }
         Ok(())
     }
 
-    /// The shopper's time is up.
-    fn expire_if_due(&mut self, now: i64) -> bool {
+    fn expire_if_due(&mut self, now: i64) {
         if self.status == Status::Pending && now >= self.expires_at {
-            return self.apply(Input::TimedOut, "the page's time limit passed", now).is_ok();
+            let _ = self.apply(Input::TimedOut, "the page's time limit passed", now);
         }
-        false
     }
 
-    /// The `payment.result` event.
-    fn result_payload(&self, event_id: &str, now: i64) -> String {
-        serde_json::json!({
-            "id": event_id,
-            "type": "payment.result",
-            "timestamp": UnixTime(now).rfc3339_utc(),
-            "data": {
-                "merchant_id": self.merchant_id,
-                "service_id": self.service_id,
-                "order_id": self.order_id,
-                "tracking_id": self.id,
-                "method": self.method.map(|m| m.code()),
-                "amount": self.amount,
-                "tax": self.tax,
-                "status": self.status.code(),
-                "payment_date": self.paid_at.map(|t| UnixTime(t).jst().compact()),
-                "error_code": self.last_error,
-                "cust_code": self.cust_code,
-                "item_id": self.item_id,
-                "free1": self.free[0],
-                "free2": self.free[1],
-                "free3": self.free[2],
-            }
-        })
-        .to_string()
+    /// When the object next has work: expiry of an open page, or the
+    /// next delivery.
+    fn next_work(&self) -> Option<i64> {
+        let expiry = (self.status == Status::Pending).then_some(self.expires_at);
+        match (expiry, outbox::next_due(&self.events)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    message: &'a str,
 }
 
 fn shopper_error(status: u16, code: &str, message: &str, next: Option<String>) -> worker::Result<Response> {
-    json(status, &serde_json::json!({"error": ErrorBody { code, message }, "next": next}))
+    json(status, &serde_json::json!({"error": {"code": code, "message": message}, "next": next}))
+}
+
+fn internal(e: impl std::fmt::Display) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
+fn secrets(m: &Merchant) -> Vec<WebhookSecret> {
+    m.webhook_secrets.iter().filter_map(|s| WebhookSecret::parse(s).ok()).collect()
 }
 
 #[durable_object]
 pub struct PaymentObject {
     state: State,
     env: Env,
+    /// Set while deliveries run, so the alarm and a sweep never send the
+    /// same event twice at once.
+    delivering: Cell<bool>,
 }
 
 const KEY: &str = "payment";
 
+struct Ctx {
+    config: Config,
+    clock: Clock,
+}
+
 impl PaymentObject {
+    async fn ctx(&self) -> worker::Result<Ctx> {
+        let config = Config::from_env(&self.env)?;
+        let clock = Clock::load(&self.env, &config).await?;
+        Ok(Ctx { config, clock })
+    }
+
     async fn load(&self) -> worker::Result<Option<Payment>> {
         self.state.storage().get::<Payment>(KEY).await
     }
 
-    async fn save(&self, p: &Payment, config: &Config) -> worker::Result<()> {
+    async fn merchant(&self, ctx: &Ctx, p: &Payment) -> worker::Result<Merchant> {
+        let db = store::db(&self.env, ctx.config.sandbox).await?;
+        store::find_merchant(&db, &p.merchant_id, &p.service_id).await?.ok_or_else(|| internal("merchant disappeared"))
+    }
+
+    /// Sets the alarm for the payment's next work.
+    async fn schedule(&self, ctx: &Ctx, p: &Payment) -> worker::Result<Option<i64>> {
+        let next = p.next_work();
+        match next {
+            Some(t) => {
+                let secs = ctx.clock.real_delay_until(t).max(0) as u64;
+                self.state.storage().set_alarm(std::time::Duration::from_millis(secs * 1000 + 50)).await?;
+            }
+            None => self.state.storage().delete_alarm().await?,
+        }
+        Ok(next)
+    }
+
+    /// Stores the payment, schedules the next work and mirrors the index.
+    async fn save(&self, ctx: &Ctx, p: &Payment) -> worker::Result<()> {
         self.state.storage().put(KEY, p).await?;
-        let db = store::db(&self.env, config.sandbox).await?;
-        if let Err(e) = store::update_payment_index(&db, &p.id, p.method.map(|m| m.code()), p.status.code(), util::now().0).await {
-            // The index is rebuilt from the object; the payment itself is stored.
+        let next = self.schedule(ctx, p).await?;
+        let db = store::db(&self.env, ctx.config.sandbox).await?;
+        if let Err(e) =
+            store::update_payment_index(&db, &p.id, p.method.map(|m| m.code()), p.status.code(), ctx.clock.now().0, next).await
+        {
+            // The index mirrors the object; the payment itself is stored.
             worker::console_error!("payment index update failed for {}: {e}", p.id);
         }
         Ok(())
     }
 
-    /// Sends `payment.result` to `pagecon_url` and records the attempt.
-    async fn notify_result(&self, p: &mut Payment, config: &Config) -> worker::Result<MerchantAnswer> {
-        let db = store::db(&self.env, config.sandbox).await?;
-        let merchant = store::find_merchant(&db, &p.merchant_id, &p.service_id)
-            .await?
-            .ok_or_else(|| worker::Error::RustError("merchant disappeared".into()))?;
-        let secret = merchant
-            .webhook_secrets
-            .first()
-            .and_then(|s| WebhookSecret::parse(s).ok())
-            .ok_or_else(|| worker::Error::RustError("merchant has no usable webhook secret".into()))?;
-        let now = util::now().0;
-        let event_id = util::new_id("msg");
-        let payload = p.result_payload(&event_id, now);
-        let (out, attempt) = notify::post_signed(&p.pagecon_url, &secret, &event_id, &payload, config.pagecon_timeout_ms).await;
-        p.deliveries.push(attempt);
+    /// Reads, changes and writes the payment with no outside I/O between.
+    async fn update<T>(&self, ctx: &Ctx, f: impl FnOnce(&mut Payment, i64) -> Result<T, Refused>) -> worker::Result<Result<(T, Payment), Refused>> {
+        let Some(mut p) = self.load().await? else { return Ok(Err(refused(404, "not_found", "no such payment"))) };
+        let now = ctx.clock.now().0;
+        let before = serde_json::to_string(&p)?;
+        p.expire_if_due(now);
+        let out = f(&mut p, now);
+        if serde_json::to_string(&p)? != before {
+            self.save(ctx, &p).await?;
+        }
+        Ok(out.map(|t| (t, p)))
+    }
+
+    /// Sends `payment.result` to `pagecon_url` before the shopper leaves,
+    /// records it in the same log as webhooks, and returns the answer.
+    async fn notify_result(&self, ctx: &Ctx, p: &Payment) -> worker::Result<MerchantAnswer> {
+        let merchant = self.merchant(ctx, p).await?;
+        let now = ctx.clock.now().0;
+        let mut event = Event::new(util::new_id("msg"), "payment.result", now, p.snapshot());
+        let payload = event.payload(&UnixTime(now).rfc3339_utc());
+        let (out, attempt) =
+            notify::post_signed(&p.pagecon_url, &secrets(&merchant), &event.id, &payload, ctx.config.pagecon_timeout_ms, now).await;
         let answer = notify::read_answer(&out);
-        p.merchant_answer = Some(answer.clone());
+        event.attempts.push(attempt);
+        event.state = if answer == MerchantAnswer::Ok { DeliveryState::Delivered } else { DeliveryState::GaveUp };
+        event.next_at = None;
+        let answer2 = answer.clone();
+        self.update(ctx, move |p, _| {
+            p.events.push(event);
+            p.merchant_answer = Some(answer2);
+            Ok(())
+        })
+        .await?
+        .map_err(|r| internal(r.message))?;
         Ok(answer)
     }
 
-    async fn pay_netcash(&self, mut req: Request, config: &Config) -> worker::Result<Response> {
+    async fn pay_netcash(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
         #[derive(Deserialize)]
         struct Body {
             netcash_id: String,
         }
-        let Some(mut p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
-        let now = util::now().0;
-        if p.expire_if_due(now) {
-            self.save(&p, config).await?;
-        }
-        if p.status.checkout_finished() {
-            let code = if p.status == Status::Expired { "expired" } else { "already_finished" };
-            return shopper_error(409, code, "this payment is over", p.next_url());
-        }
         let Ok(body) = req.json::<Body>().await else {
             return shopper_error(400, "invalid_netcash_id", "body must be {\"netcash_id\": \"...\"}", None);
         };
-        let Ok(id) = NetcashId::parse(&body.netcash_id) else {
-            return shopper_error(422, "invalid_netcash_id", "a NET CASH ID has 16 letters or digits", None);
+        let started = self
+            .update(ctx, |p, now| {
+                if p.status.checkout_finished() {
+                    let code = if p.status == Status::Expired { "expired" } else { "already_finished" };
+                    return Err(refused(409, code, "this payment is over"));
+                }
+                let id = NetcashId::parse(&body.netcash_id)
+                    .map_err(|_| refused(422, "invalid_netcash_id", "a NET CASH ID has 16 letters or digits"))?;
+                if !p.offered(Method::Netcash) {
+                    return Err(refused(409, "method_unavailable", "NET CASH is not offered for this payment"));
+                }
+                p.apply(Input::AttemptStarted, "NET CASH debit requested", now)
+                    .map_err(|_| refused(409, "already_processing", "a payment attempt is already running"))?;
+                p.attempts += 1;
+                p.method = Some(Method::Netcash);
+                p.instrument = Some(format!("NET CASH ****{}", id.last4()));
+                p.last_error = None;
+                Ok((id, format!("{}-{}", p.id, p.attempts), p.amount))
+            })
+            .await?;
+        let ((id, request_id, amount), _) = match started {
+            Ok(v) => v,
+            Err(r) => {
+                let p = self.load().await?;
+                let next = if r.status == 409 && r.code != "already_processing" { p.and_then(|p| p.next_url()) } else { None };
+                return shopper_error(r.status, r.code, &r.message, next);
+            }
         };
-        if !p.offered(Method::Netcash) {
-            return shopper_error(409, "method_unavailable", "NET CASH is not offered for this payment", None);
-        }
-        if p.apply(Input::AttemptStarted, "NET CASH debit requested", now).is_err() {
-            return shopper_error(409, "already_processing", "a payment attempt is already running", None);
-        }
-        p.attempts += 1;
-        p.method = Some(Method::Netcash);
-        p.instrument = Some(format!("NET CASH ****{}", id.last4()));
-        p.last_error = None;
-        self.save(&p, config).await?;
 
-        let connector = Netcash { endpoint: &config.netcash };
-        let request_id = format!("{}-{}", p.id, p.attempts);
-        let mut outcome = connector.debit(&request_id, id.as_str(), p.amount.get()).await;
+        let connector = Netcash { endpoint: &ctx.config.netcash };
+        let mut outcome = connector.debit(&request_id, id.as_str(), amount.get()).await;
         if let DebitOutcome::Unknown(why) = &outcome {
             worker::console_warn!("NET CASH debit {request_id} unclear ({why}); asking its status");
             outcome = connector.status(&request_id).await;
         }
-        let now = util::now().0;
+
+        let after = self
+            .update(ctx, |p, now| {
+                match &outcome {
+                    DebitOutcome::Approved { transaction_id } => {
+                        p.provider_ref = Some(transaction_id.clone());
+                        p.paid_at = Some(now);
+                        p.apply(Input::Captured { amount: p.amount }, &format!("NET CASH debited ({transaction_id})"), now)
+                    }
+                    DebitOutcome::Refused(r) => {
+                        p.last_error = Some(r.code().into());
+                        p.apply(Input::AttemptRefused, &format!("NET CASH refused: {}", r.code()), now)
+                    }
+                    DebitOutcome::NotFound | DebitOutcome::Unknown(_) => {
+                        p.last_error = Some("provider_unavailable".into());
+                        p.apply(Input::AttemptRefused, "NET CASH gave no clear answer; nothing was debited", now)
+                    }
+                }
+                .map_err(|e| refused(500, "internal", e.to_string()))
+            })
+            .await?;
+        let (_, p) = after.map_err(|r| internal(r.message))?;
+
         match outcome {
-            DebitOutcome::Approved { transaction_id } => {
-                p.apply(Input::Captured { amount: p.amount }, &format!("NET CASH debited ({transaction_id})"), now)
-                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                p.provider_ref = Some(transaction_id);
-                p.paid_at = Some(now);
-                self.save(&p, config).await?;
-                let answer = self.notify_result(&mut p, config).await?;
-                let now = util::now().0;
-                if answer != MerchantAnswer::Ok {
+            DebitOutcome::Approved { .. } => {
+                let answer = self.notify_result(ctx, &p).await?;
+                let (_, p) = if answer != MerchantAnswer::Ok {
                     // NET CASH cannot roll a debit back: the money stays
                     // with the merchant, who must refund it.
-                    p.last_error = Some("merchant_rejected".into());
-                    p.apply(
-                        Input::MerchantRejected { rollback: false },
-                        &format!("merchant did not accept the result ({answer:?}); NET CASH debits cannot be rolled back, refund required"),
-                        now,
-                    )
-                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                }
-                self.save(&p, config).await?;
+                    self.update(ctx, |p, now| {
+                        p.last_error = Some("merchant_rejected".into());
+                        p.apply(
+                            Input::MerchantRejected { rollback: false },
+                            &format!("merchant did not accept the result ({answer:?}); NET CASH debits cannot be rolled back: refund required"),
+                            now,
+                        )
+                        .map_err(|e| refused(500, "internal", e.to_string()))
+                    })
+                    .await?
+                    .map_err(|r| internal(r.message))?
+                } else {
+                    ((), p)
+                };
                 json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
             }
             DebitOutcome::Refused(r) => {
-                p.last_error = Some(r.code().into());
-                p.apply(Input::AttemptRefused, &format!("NET CASH refused: {}", r.code()), now)
-                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                self.save(&p, config).await?;
-                let status = if r == crate::connectors::netcash::Refusal::InsufficientBalance { 402 } else { 422 };
+                let status = if r == Refusal::InsufficientBalance { 402 } else { 422 };
                 shopper_error(status, r.code(), "NET CASH refused the payment", None)
             }
             DebitOutcome::NotFound | DebitOutcome::Unknown(_) => {
-                p.last_error = Some("provider_unavailable".into());
-                p.apply(Input::AttemptRefused, "NET CASH gave no clear answer; nothing was debited", now)
-                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                self.save(&p, config).await?;
                 shopper_error(502, "provider_unavailable", "NET CASH did not answer; try again", None)
             }
         }
     }
 
-    async fn cancel(&self, config: &Config) -> worker::Result<Response> {
-        let Some(mut p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
-        let now = util::now().0;
-        p.expire_if_due(now);
-        match p.status {
-            Status::Processing => return shopper_error(409, "already_processing", "a payment attempt is running", None),
-            Status::Pending => {
-                let (input, note) = if p.last_error.is_some() {
-                    (Input::ShopperGaveUp, "the shopper went back to the shop after a refusal")
-                } else {
-                    (Input::ShopperCancelled, "the shopper cancelled")
-                };
-                p.apply(input, note, now).map_err(|e| worker::Error::RustError(e.to_string()))?;
-                self.save(&p, config).await?;
-                // Tell the merchant before the shopper arrives there; the
-                // answer changes nothing for a payment that did not happen.
-                if let Err(e) = self.notify_result(&mut p, config).await {
-                    worker::console_error!("result notification for {} failed: {e}", p.id);
+    async fn cancel(&self, ctx: &Ctx) -> worker::Result<Response> {
+        let changed = self
+            .update(ctx, |p, now| match p.status {
+                Status::Processing => Err(refused(409, "already_processing", "a payment attempt is running")),
+                Status::Pending => {
+                    let (input, note) = if p.last_error.is_some() {
+                        (Input::ShopperGaveUp, "the shopper went back to the shop after a refusal")
+                    } else {
+                        (Input::ShopperCancelled, "the shopper cancelled")
+                    };
+                    p.apply(input, note, now).map_err(|e| refused(500, "internal", e.to_string()))?;
+                    Ok(true)
                 }
-                self.save(&p, config).await?;
+                _ => Ok(false),
+            })
+            .await?;
+        match changed {
+            Err(r) => shopper_error(r.status, r.code, &r.message, None),
+            Ok((changed, p)) => {
+                if changed {
+                    // Tell the merchant before the shopper arrives there; the
+                    // answer changes nothing for a payment that did not happen.
+                    if let Err(e) = self.notify_result(ctx, &p).await {
+                        worker::console_error!("result notification for {} failed: {e}", p.id);
+                    }
+                }
+                json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
             }
-            _ => {}
         }
-        json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
     }
 
-    async fn session(&self, config: &Config) -> worker::Result<Response> {
-        let Some(mut p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
-        let now = util::now().0;
-        if p.expire_if_due(now) {
-            self.save(&p, config).await?;
+    async fn session(&self, ctx: &Ctx) -> worker::Result<Response> {
+        match self.update(ctx, |_, now| Ok(now)).await? {
+            Err(r) => shopper_error(r.status, r.code, &r.message, None),
+            Ok((now, p)) => json(
+                200,
+                &serde_json::json!({
+                    "payment_id": p.id,
+                    "merchant_name": p.merchant_name,
+                    "item_name": p.item_name,
+                    "amount": p.amount,
+                    "tax": p.tax,
+                    "status": p.status.code(),
+                    "methods": p.offers,
+                    "expires_at": p.expires_at,
+                    "now": now,
+                    "last_error": p.last_error.as_ref().map(|c| serde_json::json!({"code": c})),
+                    "next": p.next_url(),
+                }),
+            ),
         }
-        json(
-            200,
-            &serde_json::json!({
-                "payment_id": p.id,
-                "merchant_name": p.merchant_name,
-                "item_name": p.item_name,
-                "amount": p.amount,
-                "tax": p.tax,
-                "status": p.status.code(),
-                "methods": p.offers,
-                "expires_at": p.expires_at,
-                "now": now,
-                "last_error": p.last_error.as_ref().map(|c| serde_json::json!({"code": c})),
-                "next": p.next_url(),
-            }),
-        )
+    }
+
+    /// Delivers every due event, in order, stopping at the first failure.
+    async fn deliver_due(&self, ctx: &Ctx) -> worker::Result<()> {
+        if self.delivering.replace(true) {
+            return Ok(());
+        }
+        let result = self.deliver_due_inner(ctx).await;
+        self.delivering.set(false);
+        result
+    }
+
+    async fn deliver_due_inner(&self, ctx: &Ctx) -> worker::Result<()> {
+        let mut merchant: Option<Merchant> = None;
+        loop {
+            let Some(p) = self.load().await? else { return Ok(()) };
+            let now = ctx.clock.now().0;
+            let Some(i) = outbox::due(&p.events, now) else {
+                // Expiry happens through update; the alarm is set again
+                // whether or not anything changed.
+                if let Ok(((), p)) = self.update(ctx, |_, _| Ok(())).await? {
+                    self.schedule(ctx, &p).await?;
+                }
+                return Ok(());
+            };
+            if merchant.is_none() {
+                merchant = Some(self.merchant(ctx, &p).await?);
+            }
+            let m = merchant.as_ref().expect("loaded above");
+            let event = p.events[i].clone();
+            let url = match (&m.webhook_url, m.webhook_disabled_at) {
+                (Some(url), None) => url.clone(),
+                _ => {
+                    self.update(ctx, |p, _| {
+                        if let Some(e) = p.events.iter_mut().find(|e| e.id == event.id) {
+                            e.state = DeliveryState::NoEndpoint;
+                            e.next_at = None;
+                        }
+                        Ok(())
+                    })
+                    .await?
+                    .ok();
+                    continue;
+                }
+            };
+            let payload = event.payload(&UnixTime(event.created_at).rfc3339_utc());
+            let (_, attempt) = notify::post_signed(&url, &secrets(m), &event.id, &payload, ctx.config.webhook_timeout_ms, now).await;
+            let ok = attempt.succeeded();
+            let (gave_up, _) = self
+                .update(ctx, |p, _| {
+                    let e = p.events.iter_mut().find(|e| e.id == event.id).ok_or_else(|| refused(500, "internal", "event vanished"))?;
+                    e.record(attempt);
+                    Ok(e.state == DeliveryState::GaveUp)
+                })
+                .await?
+                .map_err(|r| internal(r.message))?;
+            if gave_up {
+                let db = store::db(&self.env, ctx.config.sandbox).await?;
+                let notice = format!(
+                    "Deliveries to {url} failed for more than three days (last: event {}). Webhooks are paused; set the webhook URL again to resume.",
+                    event.id
+                );
+                store::disable_webhook(&db, &m.merchant_id, &m.service_id, now, &notice).await?;
+                merchant = None;
+            }
+            if !ok {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends one event again by hand, now, whatever its state.
+    async fn resend(&self, ctx: &Ctx, event_id: &str) -> worker::Result<Response> {
+        let Some(p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
+        let Some(event) = p.events.iter().find(|e| e.id == event_id).cloned() else {
+            return shopper_error(404, "event_not_found", "no such event on this payment", None);
+        };
+        let m = self.merchant(ctx, &p).await?;
+        let url = if event.kind == "payment.result" { Some(p.pagecon_url.clone()) } else { m.webhook_url.clone() };
+        let Some(url) = url else {
+            return shopper_error(409, "no_webhook_url", "the merchant has no webhook URL; set one with PUT /v1/merchant", None);
+        };
+        let now = ctx.clock.now().0;
+        let payload = event.payload(&UnixTime(event.created_at).rfc3339_utc());
+        let (_, attempt) = notify::post_signed(&url, &secrets(&m), &event.id, &payload, ctx.config.webhook_timeout_ms, now).await;
+        let record = attempt.clone();
+        self.update(ctx, |p, _| {
+            if let Some(e) = p.events.iter_mut().find(|e| e.id == event.id) {
+                e.record_manual(record);
+            }
+            Ok(())
+        })
+        .await?
+        .ok();
+        json(200, &serde_json::json!({"event_id": event.id, "attempt": attempt, "delivered": attempt.succeeded()}))
     }
 }
 
 impl DurableObject for PaymentObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self { state, env, delivering: Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let config = Config::from_env(&self.env)?;
+        let ctx = self.ctx().await?;
         let path = req.path();
         match (req.method(), path.as_str()) {
             (worker::Method::Post, "/init") => {
@@ -326,33 +544,28 @@ impl DurableObject for PaymentObject {
                 if self.load().await?.is_some() {
                     return json(409, &serde_json::json!({"error": {"code": "exists"}}));
                 }
-                self.state.storage().put(KEY, &p).await?;
-                self.state.storage().set_alarm(std::time::Duration::from_secs((p.expires_at - util::now().0).max(1) as u64 + 1)).await?;
+                self.save(&ctx, &p).await?;
                 json(201, &serde_json::json!({"id": p.id}))
             }
-            (worker::Method::Get, "/record") => match self.load().await? {
-                Some(mut p) => {
-                    if p.expire_if_due(util::now().0) {
-                        self.save(&p, &config).await?;
-                    }
-                    json(200, &p)
-                }
-                None => shopper_error(404, "not_found", "no such payment", None),
+            (worker::Method::Get, "/record") => match self.update(&ctx, |_, _| Ok(())).await? {
+                Ok(((), p)) => json(200, &p),
+                Err(r) => shopper_error(r.status, r.code, &r.message, None),
             },
-            (worker::Method::Get, "/session") => self.session(&config).await,
-            (worker::Method::Post, "/netcash") => self.pay_netcash(req, &config).await,
-            (worker::Method::Post, "/cancel") => self.cancel(&config).await,
+            (worker::Method::Get, "/session") => self.session(&ctx).await,
+            (worker::Method::Post, "/netcash") => self.pay_netcash(&ctx, req).await,
+            (worker::Method::Post, "/cancel") => self.cancel(&ctx).await,
+            (worker::Method::Post, "/tick") => {
+                self.deliver_due(&ctx).await?;
+                json(200, &serde_json::json!({"ok": true}))
+            }
+            (worker::Method::Post, op) if op.starts_with("/resend/") => self.resend(&ctx, &op["/resend/".len()..]).await,
             _ => shopper_error(404, "not_found", "no such operation", None),
         }
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        let config = Config::from_env(&self.env)?;
-        if let Some(mut p) = self.load().await? {
-            if p.expire_if_due(util::now().0) {
-                self.save(&p, &config).await?;
-            }
-        }
+        let ctx = self.ctx().await?;
+        self.deliver_due(&ctx).await?;
         Response::ok("")
     }
 }

@@ -25,6 +25,8 @@ const SCHEMA: &[&str] = &[
         webhook_url TEXT,
         origins TEXT NOT NULL,
         methods TEXT NOT NULL,
+        webhook_disabled_at INTEGER,
+        webhook_notice TEXT,
         PRIMARY KEY (merchant_id, service_id))",
     "CREATE TABLE IF NOT EXISTS payments (
         payment_id TEXT PRIMARY KEY,
@@ -36,8 +38,19 @@ const SCHEMA: &[&str] = &[
         amount INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
+        due_at INTEGER,
         UNIQUE (merchant_id, order_id))",
     "CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments (merchant_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS payments_due ON payments (due_at)",
+    "CREATE TABLE IF NOT EXISTS idempotency (
+        merchant_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER,
+        response TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, idem_key))",
+    "CREATE TABLE IF NOT EXISTS sandbox_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds INTEGER NOT NULL)",
 ];
 
 thread_local! {
@@ -82,6 +95,10 @@ pub struct Merchant {
     pub webhook_url: Option<String>,
     pub origins: Vec<OriginRule>,
     pub methods: Vec<Method>,
+    /// Set when deliveries to `webhook_url` kept failing for days; cleared
+    /// when the merchant sets the URL again.
+    pub webhook_disabled_at: Option<i64>,
+    pub webhook_notice: Option<String>,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -109,6 +126,8 @@ struct MerchantRow {
     webhook_url: Option<String>,
     origins: String,
     methods: String,
+    webhook_disabled_at: Option<f64>,
+    webhook_notice: Option<String>,
 }
 
 fn corrupt(what: &str) -> worker::Error {
@@ -135,7 +154,44 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
         webhook_url: r.webhook_url.filter(|u| !u.is_empty()),
         origins: serde_json::from_str(&r.origins).map_err(|_| corrupt("origins"))?,
         methods: serde_json::from_str(&r.methods).map_err(|_| corrupt("methods"))?,
+        webhook_disabled_at: r.webhook_disabled_at.map(|t| t as i64),
+        webhook_notice: r.webhook_notice,
     }))
+}
+
+/// Saves a merchant's changeable settings.
+pub async fn save_merchant(db: &D1Database, m: &Merchant) -> worker::Result<()> {
+    db.prepare(
+        "UPDATE merchants SET name = ?3, hash_keys = ?4, webhook_secrets = ?5, webhook_url = ?6, origins = ?7, methods = ?8,
+         webhook_disabled_at = ?9, webhook_notice = ?10 WHERE merchant_id = ?1 AND service_id = ?2",
+    )
+    .bind(&[
+        m.merchant_id.as_str().into(),
+        m.service_id.as_str().into(),
+        m.name.as_str().into(),
+        serde_json::to_string(&m.hash_keys)?.into(),
+        serde_json::to_string(&m.webhook_secrets)?.into(),
+        m.webhook_url.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+        serde_json::to_string(&m.origins)?.into(),
+        serde_json::to_string(&m.methods)?.into(),
+        m.webhook_disabled_at.map(|t| JsValue::from_f64(t as f64)).unwrap_or(JsValue::NULL),
+        m.webhook_notice.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Marks a merchant's webhook endpoint disabled after deliveries failed for days.
+pub async fn disable_webhook(db: &D1Database, merchant_id: &str, service_id: &str, now: i64, notice: &str) -> worker::Result<()> {
+    db.prepare(
+        "UPDATE merchants SET webhook_disabled_at = ?3, webhook_notice = ?4
+         WHERE merchant_id = ?1 AND service_id = ?2 AND webhook_disabled_at IS NULL",
+    )
+    .bind(&[merchant_id.into(), service_id.into(), JsValue::from_f64(now as f64), notice.into()])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// Reserves `order_id` for a new payment. `Ok(false)` if the merchant has
@@ -169,10 +225,56 @@ pub async fn insert_payment(
     Ok(changes == 1)
 }
 
-/// Mirrors a payment's status into the index.
-pub async fn update_payment_index(db: &D1Database, payment_id: &str, method: Option<&str>, status: &str, now: i64) -> worker::Result<()> {
-    db.prepare("UPDATE payments SET method = COALESCE(?2, method), status = ?3, updated_at = ?4 WHERE payment_id = ?1")
-        .bind(&[payment_id.into(), method.map(JsValue::from_str).unwrap_or(JsValue::NULL), status.into(), JsValue::from_f64(now as f64)])?
+/// Mirrors a payment's status, and when its object next has work to do,
+/// into the index.
+pub async fn update_payment_index(
+    db: &D1Database,
+    payment_id: &str,
+    method: Option<&str>,
+    status: &str,
+    now: i64,
+    due_at: Option<i64>,
+) -> worker::Result<()> {
+    db.prepare("UPDATE payments SET method = COALESCE(?2, method), status = ?3, updated_at = ?4, due_at = ?5 WHERE payment_id = ?1")
+        .bind(&[
+            payment_id.into(),
+            method.map(JsValue::from_str).unwrap_or(JsValue::NULL),
+            status.into(),
+            JsValue::from_f64(now as f64),
+            due_at.map(|t| JsValue::from_f64(t as f64)).unwrap_or(JsValue::NULL),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Payments whose object has work due at or before `now` (deliveries,
+/// expiry), for the scheduled sweep and the sandbox clock.
+pub async fn due_payments(db: &D1Database, now: i64, limit: u32) -> worker::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT payment_id FROM payments WHERE due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at LIMIT ?2")
+        .bind(&[JsValue::from_f64(now as f64), JsValue::from_f64(limit as f64)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.payment_id).collect())
+}
+
+/// The sandbox clock's offset in seconds.
+#[cfg(feature = "sandbox-clock")]
+pub async fn clock_offset(db: &D1Database) -> worker::Result<i64> {
+    let v: Option<f64> = db.prepare("SELECT offset_seconds FROM sandbox_clock WHERE id = 1").first(Some("offset_seconds")).await?;
+    Ok(v.map(|v| v as i64).unwrap_or(0))
+}
+
+#[cfg(feature = "sandbox-clock")]
+pub async fn set_clock_offset(db: &D1Database, offset: i64) -> worker::Result<()> {
+    db.prepare("INSERT INTO sandbox_clock (id, offset_seconds) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET offset_seconds = ?1")
+        .bind(&[JsValue::from_f64(offset as f64)])?
         .run()
         .await?;
     Ok(())

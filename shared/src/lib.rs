@@ -5,6 +5,7 @@
 pub mod methods;
 pub mod money;
 pub mod netcash;
+pub mod outbox;
 pub mod payment;
 pub mod purchase;
 pub mod return_form;

@@ -218,6 +218,8 @@ export function verifyReturnForm(fields, key = SANDBOX.hashKey) {
 export async function startMerchant({ secret = SANDBOX.webhookSecret } = {}) {
   const wh = new Webhook(secret);
   const m = {
+    webhooks: [],
+    webhookStatus: 200,
     notifications: [],
     returns: [],
     answer: 'OK,',
@@ -241,6 +243,20 @@ export async function startMerchant({ secret = SANDBOX.webhookSecret } = {}) {
       if (m.delayMs) await new Promise((r) => setTimeout(r, m.delayMs));
       res.writeHead(verified ? 200 : 401, { 'content-type': 'text/plain' });
       res.end(verified ? m.answer : 'NG,bad signature');
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/webhooks') {
+      let payload = null;
+      let verified = false;
+      let error = null;
+      try {
+        payload = wh.verify(body, req.headers);
+        verified = true;
+      } catch (e) { error = e.message; }
+      const status = verified ? m.webhookStatus : 401;
+      m.webhooks.push({ id: req.headers['webhook-id'], headers: { ...req.headers }, payload, verified, error, status });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status === 200 ? 'thanks' : 'down for maintenance');
       return;
     }
     if (req.method === 'POST' && ['/success', '/cancel', '/error'].includes(url.pathname)) {
@@ -271,6 +287,46 @@ export async function startMerchant({ secret = SANDBOX.webhookSecret } = {}) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   m.base = `http://127.0.0.1:${server.address().port}`;
   m.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
-  m.reset = () => { m.notifications.length = 0; m.returns.length = 0; m.answer = 'OK,'; m.delayMs = 0; };
+  m.reset = () => {
+    m.notifications.length = 0; m.returns.length = 0; m.webhooks.length = 0;
+    m.answer = 'OK,'; m.delayMs = 0; m.webhookStatus = 200;
+  };
+  /** Webhooks this merchant accepted (answered 2xx), in arrival order. */
+  m.accepted = () => m.webhooks.filter((w) => w.verified && w.status >= 200 && w.status < 300);
   return m;
+}
+
+/** A merchant API call signed per PRODUCT §4. `tamper` can break one part of the signature. */
+export async function signedApi(worker, method, path, body, { key = SANDBOX.hashKey, merchantId = SANDBOX.merchant_id, headers = {}, tamper = {} } = {}) {
+  const raw = body === undefined ? '' : (typeof body === 'string' ? body : JSON.stringify(body));
+  const ts = tamper.timestamp ?? Math.floor(Date.now() / 1000);
+  const signedPath = tamper.path ?? path;
+  const signedBody = tamper.body ?? raw;
+  const sig = 'v1=' + createHmac('sha256', key).update(`${ts}.${method}.${signedPath}.${signedBody}`).digest('hex');
+  const h = { 'x-kessai-merchant': merchantId, 'x-kessai-timestamp': String(ts), 'x-kessai-signature': sig, ...headers };
+  if (raw) h['content-type'] = 'application/json';
+  for (const [k, v] of Object.entries(h)) if (v === undefined) delete h[k];
+  const res = await fetch(`${worker.base}${path}`, { method, headers: h, body: raw || undefined });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Moves the sandbox clock forward and runs what became due. */
+export async function advanceClock(worker, seconds) {
+  const r = await api(worker, 'POST', '/__sandbox/clock', { advance_seconds: seconds });
+  if (r.status !== 200) throw new Error(`clock: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** Waits until `check()` is truthy, polling. */
+export async function eventually(check, { timeoutMs = 15000, everyMs = 100, what = 'condition' } = {}) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

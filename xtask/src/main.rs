@@ -3,7 +3,7 @@
 //! `cargo xtask dev`   — install what is missing, build, serve everything on http://127.0.0.1:8787
 //! `cargo xtask test`  — install what is missing, run every test
 //! `cargo xtask bench` — print the page-weight and throughput figures
-//! `cargo xtask build` — build the hosted page and the Worker
+//! `cargo xtask build` — build the hosted page and the Worker (`--production`: without the sandbox clock)
 //! `cargo xtask tools` — only install what is missing
 
 use anyhow::{bail, Context, Result};
@@ -23,7 +23,9 @@ fn main() -> Result<()> {
         Some("bench") => bench(&root),
         Some("build") => {
             ensure_tools(&root, false)?;
-            build(&root)
+            let production = args.iter().any(|a| a == "--production");
+            build_widget(&root)?;
+            build_worker(&root, production)
         }
         Some("tools") => ensure_tools(&root, true),
         _ => {
@@ -167,11 +169,17 @@ fn build_widget(root: &Path) -> Result<()> {
     run(c)
 }
 
-/// Builds the Worker into edge-worker/build.
-fn build_worker(root: &Path) -> Result<()> {
-    step("building the Worker (worker-build --release)");
+/// Builds the Worker into edge-worker/build. Development and test builds
+/// have the sandbox clock door (`sandbox-clock`); `--production` builds do
+/// not.
+fn build_worker(root: &Path, production: bool) -> Result<()> {
+    step(if production { "building the Worker for production" } else { "building the Worker (with the sandbox clock)" });
     let mut c = cmd(root, "worker-build");
-    c.arg("--release")
+    c.arg("--release");
+    if !production {
+        c.args(["--features", "sandbox-clock"]);
+    }
+    c
         .current_dir(root.join("edge-worker"))
         .env("WASM_BINDGEN_BIN", which(root, "wasm-bindgen")?)
         .env("WASM_OPT_BIN", root.join("node_modules/.bin/wasm-opt"))
@@ -181,7 +189,7 @@ fn build_worker(root: &Path) -> Result<()> {
 
 fn build(root: &Path) -> Result<()> {
     build_widget(root)?;
-    build_worker(root)
+    build_worker(root, false)
 }
 
 fn dev(root: &Path) -> Result<()> {

@@ -314,7 +314,33 @@ async fn dispatch(
             let status = r.status_code();
             Ok((status, r.json().await?))
         }
-        ("POST", op @ ("/v1/payments/{payment_id}/settle" | "/v1/payments/{payment_id}/cancel" | "/v1/payments/{payment_id}/refund")) => {
+        ("POST", "/v1/payments/{payment_id}/refund") => {
+            let p = own_payment(env, merchant, params[0]).await?;
+            if p.method != Some(PayMethod::Prepaid) {
+                return Err(method_rule_refusal(&p, "refund", clock));
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Body {
+                amount: Option<u64>,
+            }
+            let b: Body = if body.is_empty() { Body { amount: None } } else {
+                serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{\"amount\": yen}}: {e}")))?
+            };
+            if b.amount == Some(0) {
+                return Err(err(422, "invalid_amount", "amount must be at least 1 yen"));
+            }
+            let key = util::new_id("rfd");
+            let mut r = payment_do::call(env, &p.id, Method::Post, "/refund", Some(serde_json::json!({"amount": b.amount, "key": key}).to_string())).await?;
+            let status = r.status_code();
+            let v: serde_json::Value = r.json().await?;
+            if status == 200 {
+                let p: Payment = serde_json::from_value(v)?;
+                return Ok((200, payment_view(&p)));
+            }
+            Ok((status, v))
+        }
+        ("POST", op @ ("/v1/payments/{payment_id}/settle" | "/v1/payments/{payment_id}/cancel")) => {
             let p = own_payment(env, merchant, params[0]).await?;
             let action = op.rsplit('/').next().unwrap_or_default();
             Err(method_rule_refusal(&p, action, clock))
@@ -338,6 +364,12 @@ fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> ApiError {
         }
         (Some(PayMethod::Netcash), "settle") => {
             err(422, "not_settleable", "NET CASH has automatic sales only: there is nothing to settle")
+        }
+        (Some(PayMethod::Prepaid), "cancel") => {
+            err(422, "not_cancellable", "prepaid card sales are final at payment; refund the payment instead")
+        }
+        (Some(PayMethod::Prepaid), "settle") => {
+            err(422, "not_settleable", "prepaid cards have automatic sales only: there is nothing to settle")
         }
         (None, _) => err(409, "not_paid", format!("the payment is {} and has no method yet", p.status.code())),
         (Some(m), a) => err(422, "not_supported", format!("{a} is not available for {} payments in this build", m.code())),

@@ -45,7 +45,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             html::page(200, html::checkout_shell(id), "'self'")
         }
         (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
-        (Method::Post, "netcash" | "cancel") => {
+        (Method::Post, "netcash" | "prepaid" | "cancel") => {
             // JSON only: a cross-site form cannot send it without a CORS
             // preflight, which we never grant.
             let ctype = req.headers().get("content-type")?.unwrap_or_default();
@@ -57,7 +57,8 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             if body.len() > 4096 {
                 return json(413, &serde_json::json!({"error": {"code": "request_too_large", "message": "body too large"}}));
             }
-            payment_do::call(env, id, Method::Post, &format!("/{op}"), Some(if body.is_empty() { "{}".into() } else { body })).await
+            let op = if op == "cancel" { "/cancel".to_string() } else { format!("/pay/{op}") };
+            payment_do::call(env, id, Method::Post, &op, Some(if body.is_empty() { "{}".into() } else { body })).await
         }
         (Method::Get, "return") => return_page(env, config, id).await,
         _ => json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such operation"}})),

@@ -7,6 +7,7 @@ use worker::Env;
 pub struct Config {
     pub public_base_url: String,
     pub netcash: ProviderEndpoint,
+    pub prepaid: ProviderEndpoint,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -46,6 +47,11 @@ impl Config {
                 base_url: var(env, "NETCASH_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "NETCASH_MERCHANT_CODE")?,
                 secret: var(env, "NETCASH_API_SECRET")?,
+            },
+            prepaid: ProviderEndpoint {
+                base_url: var(env, "PREPAID_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_code: var(env, "PREPAID_SHOP_CODE")?,
+                secret: var(env, "PREPAID_API_SECRET")?,
             },
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()

@@ -17,6 +17,7 @@ mod connectors;
 mod demo;
 mod html;
 mod link;
+mod methods;
 mod notify;
 mod payment_do;
 mod sandbox;
@@ -24,7 +25,7 @@ mod store;
 mod util;
 
 pub use payment_do::PaymentObject;
-pub use sandbox::netcash::NetcashSandbox;
+pub use sandbox::SandboxObject;
 
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -80,8 +81,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         if path == "/__sandbox/clock" {
             return sandbox_clock(req, env, config).await;
         }
-        if let Some(rest) = path.strip_prefix("/sandbox/netcash") {
-            return sandbox::netcash::route(req, env, rest).await;
+        if let Some(rest) = path.strip_prefix("/sandbox/") {
+            let (provider, rest) = rest.split_once('/').map(|(p, r)| (p, format!("/{r}"))).unwrap_or((rest, "/".into()));
+            return sandbox::route(req, env, provider, &rest).await;
         }
         if let Some(rest) = path.strip_prefix("/demo") {
             return demo::route(req, config, rest).await;

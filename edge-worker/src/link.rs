@@ -14,7 +14,7 @@ use crate::store::{self, Merchant};
 use crate::util;
 
 /// Methods with a working integration in this build.
-pub const IMPLEMENTED: &[Method] = &[Method::Netcash];
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid];
 
 const MAX_BODY: usize = 16 * 1024;
 

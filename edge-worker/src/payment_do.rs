@@ -11,7 +11,6 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 use shared::methods::{Device, Method, PayType, SalesMode, Unavailable};
 use shared::money::Yen;
-use shared::netcash::NetcashId;
 use shared::outbox::{self, DeliveryState, Event};
 use shared::payment::{transition, Amounts, Input, Status};
 use shared::time::UnixTime;
@@ -20,7 +19,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::connectors::netcash::{DebitOutcome, Netcash, Refusal};
+use crate::methods::{self, AttemptOutcome};
 use crate::notify::{self, MerchantAnswer};
 use crate::store::{self, Merchant};
 use crate::util::{self, json};
@@ -283,13 +282,12 @@ impl PaymentObject {
         Ok(answer)
     }
 
-    async fn pay_netcash(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
-        #[derive(Deserialize)]
-        struct Body {
-            netcash_id: String,
-        }
-        let Ok(body) = req.json::<Body>().await else {
-            return shopper_error(400, "invalid_netcash_id", "body must be {\"netcash_id\": \"...\"}", None);
+    /// The shopper pays with `method`: the same flow for every method.
+    async fn pay(&self, ctx: &Ctx, method: Method, mut req: Request) -> worker::Result<Response> {
+        let body: serde_json::Value = req.json().await.unwrap_or(serde_json::Value::Null);
+        let input = match methods::ShopperInput::parse(method, &body) {
+            Ok(i) => i,
+            Err(e) => return shopper_error(422, e.code, e.message, None),
         };
         let started = self
             .update(ctx, |p, now| {
@@ -297,21 +295,19 @@ impl PaymentObject {
                     let code = if p.status == Status::Expired { "expired" } else { "already_finished" };
                     return Err(refused(409, code, "this payment is over"));
                 }
-                let id = NetcashId::parse(&body.netcash_id)
-                    .map_err(|_| refused(422, "invalid_netcash_id", "a NET CASH ID has 16 letters or digits"))?;
-                if !p.offered(Method::Netcash) {
-                    return Err(refused(409, "method_unavailable", "NET CASH is not offered for this payment"));
+                if !p.offered(method) {
+                    return Err(refused(409, "method_unavailable", "this method is not offered for this payment"));
                 }
-                p.apply(Input::AttemptStarted, "NET CASH debit requested", now)
+                p.apply(Input::AttemptStarted, &format!("{} attempt started", method.code()), now)
                     .map_err(|_| refused(409, "already_processing", "a payment attempt is already running"))?;
                 p.attempts += 1;
-                p.method = Some(Method::Netcash);
-                p.instrument = Some(format!("NET CASH ****{}", id.last4()));
+                p.method = Some(method);
+                p.instrument = Some(input.instrument());
                 p.last_error = None;
-                Ok((id, format!("{}-{}", p.id, p.attempts), p.amount))
+                Ok((format!("{}-{}", p.id, p.attempts), p.amount))
             })
             .await?;
-        let ((id, request_id, amount), _) = match started {
+        let ((request_id, amount), _) = match started {
             Ok(v) => v,
             Err(r) => {
                 let p = self.load().await?;
@@ -320,63 +316,106 @@ impl PaymentObject {
             }
         };
 
-        let connector = Netcash { endpoint: &ctx.config.netcash };
-        let mut outcome = connector.debit(&request_id, id.as_str(), amount.get()).await;
-        if let DebitOutcome::Unknown(why) = &outcome {
-            worker::console_warn!("NET CASH debit {request_id} unclear ({why}); asking its status");
-            outcome = connector.status(&request_id).await;
-        }
+        let outcome = methods::attempt(&ctx.config, &input, &request_id, amount).await;
+        drop(input);
 
-        let after = self
+        let (_, p) = self
             .update(ctx, |p, now| {
                 match &outcome {
-                    DebitOutcome::Approved { transaction_id } => {
-                        p.provider_ref = Some(transaction_id.clone());
+                    AttemptOutcome::Captured { provider_ref } => {
+                        p.provider_ref = Some(provider_ref.clone());
                         p.paid_at = Some(now);
-                        p.apply(Input::Captured { amount: p.amount }, &format!("NET CASH debited ({transaction_id})"), now)
+                        p.apply(Input::Captured { amount: p.amount }, &format!("{} captured ({provider_ref})", method.code()), now)
                     }
-                    DebitOutcome::Refused(r) => {
-                        p.last_error = Some(r.code().into());
-                        p.apply(Input::AttemptRefused, &format!("NET CASH refused: {}", r.code()), now)
+                    AttemptOutcome::Refused { code } => {
+                        p.last_error = Some(code.to_string());
+                        p.apply(Input::AttemptRefused, &format!("{} refused: {code}", method.code()), now)
                     }
-                    DebitOutcome::NotFound | DebitOutcome::Unknown(_) => {
+                    AttemptOutcome::Unclear => {
                         p.last_error = Some("provider_unavailable".into());
-                        p.apply(Input::AttemptRefused, "NET CASH gave no clear answer; nothing was debited", now)
+                        p.apply(Input::AttemptRefused, "the provider gave no clear answer; nothing was taken", now)
                     }
                 }
                 .map_err(|e| refused(500, "internal", e.to_string()))
             })
-            .await?;
-        let (_, p) = after.map_err(|r| internal(r.message))?;
+            .await?
+            .map_err(|r| internal(r.message))?;
 
         match outcome {
-            DebitOutcome::Approved { .. } => {
+            AttemptOutcome::Captured { provider_ref } => {
                 let answer = self.notify_result(ctx, &p).await?;
-                let (_, p) = if answer != MerchantAnswer::Ok {
-                    // NET CASH cannot roll a debit back: the money stays
-                    // with the merchant, who must refund it.
-                    self.update(ctx, |p, now| {
-                        p.last_error = Some("merchant_rejected".into());
-                        p.apply(
-                            Input::MerchantRejected { rollback: false },
-                            &format!("merchant did not accept the result ({answer:?}); NET CASH debits cannot be rolled back: refund required"),
-                            now,
-                        )
-                        .map_err(|e| refused(500, "internal", e.to_string()))
-                    })
-                    .await?
-                    .map_err(|r| internal(r.message))?
-                } else {
-                    ((), p)
-                };
+                let p = if answer != MerchantAnswer::Ok { self.merchant_rejected(ctx, method, &provider_ref, &answer).await? } else { p };
                 json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
             }
-            DebitOutcome::Refused(r) => {
-                let status = if r == Refusal::InsufficientBalance { 402 } else { 422 };
-                shopper_error(status, r.code(), "NET CASH refused the payment", None)
+            AttemptOutcome::Refused { code } => {
+                let status = if code == "insufficient_balance" { 402 } else { 422 };
+                shopper_error(status, code, "the provider refused the payment", None)
             }
-            DebitOutcome::NotFound | DebitOutcome::Unknown(_) => {
-                shopper_error(502, "provider_unavailable", "NET CASH did not answer; try again", None)
+            AttemptOutcome::Unclear => shopper_error(502, "provider_unavailable", "the provider did not answer; try again", None),
+        }
+    }
+
+    /// The merchant answered NG or nothing: undo the payment where the
+    /// method allows, otherwise mark it as needing a refund.
+    async fn merchant_rejected(&self, ctx: &Ctx, method: Method, provider_ref: &str, answer: &MerchantAnswer) -> worker::Result<Payment> {
+        let p = self.load().await?.ok_or_else(|| internal("payment vanished"))?;
+        let rolled_back = if methods::can_roll_back(method) {
+            match methods::refund(&ctx.config, method, provider_ref, &format!("{}-rollback", p.id), p.amounts.captured).await {
+                Ok(_) => true,
+                Err(e) => {
+                    worker::console_error!("rollback of {} failed: {e}", p.id);
+                    false
+                }
+            }
+        } else {
+            false
+        };
+        let note = if rolled_back {
+            format!("merchant did not accept the result ({answer:?}); the payment was rolled back")
+        } else {
+            format!("merchant did not accept the result ({answer:?}); the provider cannot roll it back: refund required")
+        };
+        let (_, p) = self
+            .update(ctx, |p, now| {
+                p.last_error = Some("merchant_rejected".into());
+                p.apply(Input::MerchantRejected { rollback: rolled_back }, &note, now).map_err(|e| refused(500, "internal", e.to_string()))
+            })
+            .await?
+            .map_err(|r| internal(r.message))?;
+        Ok(p)
+    }
+
+    /// A refund asked by the merchant (API): through the provider, then
+    /// recorded. The amount is checked against what remains first.
+    async fn refund(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        struct Body {
+            amount: Option<u64>,
+            key: String,
+        }
+        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{amount?, key}", None) };
+        let Some(p) = self.load().await? else { return shopper_error(404, "payment_not_found", "no such payment", None) };
+        let (Some(method), Some(provider_ref)) = (p.method, p.provider_ref.clone()) else {
+            return shopper_error(409, "not_paid", "the payment has taken no money", None);
+        };
+        let remaining = p.amounts.captured.checked_sub(p.amounts.refunded).unwrap_or(Yen::ZERO);
+        let amount = Yen::new(body.amount.unwrap_or(remaining.get()));
+        if let Err(e) = transition(p.status, p.amounts, Input::Refunded { amount }) {
+            return shopper_error(409, "refund_not_allowed", &e.to_string(), None);
+        }
+        match methods::refund(&ctx.config, method, &provider_ref, &body.key, amount).await {
+            Err(e) => shopper_error(502, "provider_refused", &format!("the provider did not refund: {e}"), None),
+            Ok(refund_id) => {
+                let changed = self
+                    .update(ctx, |p, now| {
+                        p.apply(Input::Refunded { amount }, &format!("refunded {} yen ({refund_id})", amount.get()), now)
+                            .map_err(|e| refused(409, "refund_not_allowed", e.to_string()))
+                    })
+                    .await?;
+                match changed {
+                    Ok((_, p)) => json(200, &p),
+                    Err(r) => shopper_error(r.status, r.code, &r.message, None),
+                }
             }
         }
     }
@@ -552,7 +591,11 @@ impl DurableObject for PaymentObject {
                 Err(r) => shopper_error(r.status, r.code, &r.message, None),
             },
             (worker::Method::Get, "/session") => self.session(&ctx).await,
-            (worker::Method::Post, "/netcash") => self.pay_netcash(&ctx, req).await,
+            (worker::Method::Post, op) if op.starts_with("/pay/") => match Method::from_code(&op["/pay/".len()..]) {
+                Some(m) => self.pay(&ctx, m, req).await,
+                None => shopper_error(404, "not_found", "no such method", None),
+            },
+            (worker::Method::Post, "/refund") => self.refund(&ctx, req).await,
             (worker::Method::Post, "/cancel") => self.cancel(&ctx).await,
             (worker::Method::Post, "/tick") => {
                 self.deliver_due(&ctx).await?;

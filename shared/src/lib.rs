@@ -7,6 +7,7 @@ pub mod money;
 pub mod netcash;
 pub mod outbox;
 pub mod payment;
+pub mod prepaid;
 pub mod purchase;
 pub mod return_form;
 pub mod signing;

@@ -160,6 +160,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
   const allVars = {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
+    PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

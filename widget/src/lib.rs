@@ -7,15 +7,20 @@
 //!   data as props so it renders without a server;
 //! * [`api`]: the only module that talks to the network (behind the
 //!   injectable [`api::Backend`] trait);
+//! * [`json`]: a small JSON reader (no serde in the shipped wasm);
 //! * [`i18n`]: every user-visible string, Japanese (default) and English;
 //! * [`prefs`]: the shopper's language choice (URL, localStorage, `<html lang>`).
 
 pub mod api;
 pub mod components;
 pub mod i18n;
+pub mod json;
 pub mod model;
 pub mod prefs;
 pub mod state;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 pub use components::app::{App, AppProps};
 pub use components::checkout::{Checkout, CheckoutProps};

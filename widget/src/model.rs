@@ -1,13 +1,13 @@
 //! What the Worker sends to the page: `GET /pay/{id}/session` and the
 //! answers of the payment and cancel endpoints. Plain data, no I/O.
 
-use serde::{Deserialize, Deserializer};
 use shared::money::Yen;
+
+use crate::json::Json;
 
 /// A payment's status as the server names it. Statuses this page does not
 /// know are kept as `Unknown` and treated as final.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     Pending,
     Processing,
@@ -17,12 +17,15 @@ pub enum Status {
     Cancelled,
     Expired,
     RefundRequired,
+    /// NP postpay: the order waits for the screening result.
+    Held,
+    RejectedByMerchant,
     Unknown(String),
 }
 
-impl From<String> for Status {
-    fn from(s: String) -> Status {
-        match s.as_str() {
+impl From<&str> for Status {
+    fn from(s: &str) -> Status {
+        match s {
             "pending" => Status::Pending,
             "processing" => Status::Processing,
             "paid" => Status::Paid,
@@ -31,14 +34,15 @@ impl From<String> for Status {
             "cancelled" => Status::Cancelled,
             "expired" => Status::Expired,
             "refund_required" => Status::RefundRequired,
-            _ => Status::Unknown(s),
+            "held" => Status::Held,
+            "rejected_by_merchant" => Status::RejectedByMerchant,
+            _ => Status::Unknown(s.to_owned()),
         }
     }
 }
 
 /// A payment method offered by the server.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Method {
     Netcash,
     Prepaid,
@@ -48,15 +52,15 @@ pub enum Method {
     Other(String),
 }
 
-impl From<String> for Method {
-    fn from(s: String) -> Method {
-        match s.as_str() {
+impl From<&str> for Method {
+    fn from(s: &str) -> Method {
+        match s {
             "netcash" => Method::Netcash,
             "prepaid" => Method::Prepaid,
             "np" => Method::Np,
             "au" => Method::Au,
             "card" => Method::Card,
-            _ => Method::Other(s),
+            _ => Method::Other(s.to_owned()),
         }
     }
 }
@@ -73,31 +77,25 @@ impl Method {
             Method::Other(s) => s,
         }
     }
-
-    /// Whether this page has an entry form for the method.
-    pub fn has_form(&self) -> bool {
-        matches!(self, Method::Netcash)
-    }
 }
 
 /// One entry of `session.methods`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MethodEntry {
     pub method: Method,
     pub available: bool,
     /// Why an unavailable method is unavailable (`"maintenance"`).
-    #[serde(default)]
     pub reason: Option<String>,
 }
 
 /// `{"code": "..."}` as found in `session.last_error`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorRef {
     pub code: String,
 }
 
 /// `GET /pay/{id}/session`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub payment_id: String,
     pub merchant_name: String,
@@ -111,17 +109,70 @@ pub struct Session {
     pub expires_at: i64,
     /// Unix seconds, server clock, when the session was read.
     pub now: i64,
-    #[serde(default)]
     pub last_error: Option<ErrorRef>,
-    #[serde(default, deserialize_with = "de_next")]
     pub next: Option<String>,
 }
 
-impl Session {
-    pub fn from_json(json: &str) -> Result<Session, serde_json::Error> {
-        serde_json::from_str(json)
-    }
+/// Reads an answer of the Worker (`None`: not what the contract says).
+pub trait FromJson: Sized {
+    fn from_value(v: &Json) -> Option<Self>;
 
+    fn from_json(text: &str) -> Option<Self> {
+        Self::from_value(&Json::parse(text)?)
+    }
+}
+
+fn string(v: &Json) -> Option<String> {
+    v.str().map(str::to_owned)
+}
+
+fn yen(v: &Json) -> Option<Yen> {
+    v.int().and_then(|n| u64::try_from(n).ok()).map(Yen::new)
+}
+
+/// An optional, same-origin `next` (anything else reads as absent).
+fn next(v: &Json) -> Option<String> {
+    v.get("next")
+        .str()
+        .filter(|u| is_safe_next(u))
+        .map(str::to_owned)
+}
+
+fn error_ref(v: &Json) -> Option<ErrorRef> {
+    v.get("code").str().map(|c| ErrorRef { code: c.to_owned() })
+}
+
+impl FromJson for Session {
+    fn from_value(v: &Json) -> Option<Session> {
+        let methods = v
+            .get("methods")
+            .arr()?
+            .iter()
+            .map(|m| {
+                Some(MethodEntry {
+                    method: Method::from(m.get("method").str()?),
+                    available: m.get("available").bool()?,
+                    reason: string(m.get("reason")),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Session {
+            payment_id: string(v.get("payment_id"))?,
+            merchant_name: string(v.get("merchant_name"))?,
+            item_name: string(v.get("item_name"))?,
+            amount: yen(v.get("amount"))?,
+            tax: yen(v.get("tax")).unwrap_or_default(),
+            status: Status::from(v.get("status").str()?),
+            methods,
+            expires_at: v.get("expires_at").int()?,
+            now: v.get("now").int()?,
+            last_error: error_ref(v.get("last_error")),
+            next: next(v),
+        })
+    }
+}
+
+impl Session {
     /// Seconds left before the page expires, by the server's clock.
     pub fn seconds_left(&self) -> i64 {
         (self.expires_at - self.now).max(0)
@@ -129,11 +180,19 @@ impl Session {
 }
 
 /// 200 answer of `POST /pay/{id}/netcash`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayOk {
     pub status: Status,
-    #[serde(default, deserialize_with = "de_next")]
     pub next: Option<String>,
+}
+
+impl FromJson for PayOk {
+    fn from_value(v: &Json) -> Option<PayOk> {
+        Some(PayOk {
+            status: Status::from(v.get("status").str()?),
+            next: next(v),
+        })
+    }
 }
 
 /// A failed request: the server's error code (or `network`, `internal`
@@ -155,18 +214,23 @@ impl ApiError {
 }
 
 /// Non-2xx body: `{"error":{"code":"...","message":"..."},"next":null}`.
-#[derive(Deserialize)]
-pub(crate) struct ErrorBody {
-    pub error: ErrorRef,
-    #[serde(default, deserialize_with = "de_next")]
-    pub next: Option<String>,
+impl FromJson for ApiError {
+    fn from_value(v: &Json) -> Option<ApiError> {
+        Some(ApiError {
+            code: error_ref(v.get("error"))?.code,
+            next: next(v),
+        })
+    }
 }
 
-/// 200 answer of `POST /pay/{id}/cancel`.
-#[derive(Deserialize)]
-pub(crate) struct NextBody {
-    #[serde(default, deserialize_with = "de_next")]
-    pub next: Option<String>,
+/// 200 answer of `POST /pay/{id}/cancel`: `{"next": "/pay/x/return"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Next(pub String);
+
+impl FromJson for Next {
+    fn from_value(v: &Json) -> Option<Next> {
+        next(v).map(Next)
+    }
 }
 
 /// Only same-origin paths are followed (`/pay/x/return`); anything else
@@ -179,14 +243,12 @@ pub fn is_safe_next(url: &str) -> bool {
         && !url.chars().any(|c| c.is_control())
 }
 
-fn de_next<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let next: Option<String> = Option::deserialize(d)?;
-    Ok(next.filter(|u| is_safe_next(u)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Also run them in the browser under `cargo test --target wasm32-unknown-unknown`.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const SAMPLE: &str = r#"{"payment_id":"pay_x","merchant_name":"Kessai Sandbox Shop","item_name":"Green tea 200g","amount":1100,"tax":100,
  "status":"pending","methods":[{"method":"netcash","available":true},{"method":"au","available":false,"reason":"maintenance"},{"method":"zzz","available":true}],
@@ -204,6 +266,33 @@ mod tests {
         assert_eq!(s.methods[2].method, Method::Other("zzz".into()));
         assert_eq!(s.last_error, None);
         assert_eq!(s.next, None);
+        let s = Session::from_json(&SAMPLE.replace(
+            "\"last_error\":null",
+            "\"last_error\":{\"code\":\"insufficient_balance\"}",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.last_error,
+            Some(ErrorRef {
+                code: "insufficient_balance".into()
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_answers_outside_the_contract() {
+        for (from, to) in [
+            ("\"amount\":1100", "\"amount\":-1"),
+            ("\"amount\":1100", "\"amount\":1100.5"),
+            ("\"amount\":1100", "\"amount\":\"1100\""),
+            ("\"merchant_name\":\"Kessai Sandbox Shop\",", ""),
+            ("\"available\":true", "\"available\":1"),
+            ("\"now\":1789999400", "\"now\":null"),
+        ] {
+            assert!(SAMPLE.contains(from));
+            assert_eq!(Session::from_json(&SAMPLE.replace(from, to)), None, "{to}");
+        }
+        assert_eq!(Session::from_json("<html>"), None);
     }
 
     #[test]
@@ -217,12 +306,20 @@ mod tests {
         for ok in ["/pay/pay_x/return", "/"] {
             assert!(is_safe_next(ok), "{ok}");
         }
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "pay/x", "/a\nb"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "pay/x",
+            "/a\nb",
+        ] {
             assert!(!is_safe_next(bad), "{bad:?}");
         }
-        let p: PayOk = serde_json::from_str(r#"{"status":"paid","next":"https://evil.example"}"#).unwrap();
+        let p = PayOk::from_json(r#"{"status":"paid","next":"https://evil.example"}"#).unwrap();
         assert_eq!(p.next, None);
-        let p: PayOk = serde_json::from_str(r#"{"status":"paid","next":"/pay/x/return"}"#).unwrap();
+        let p = PayOk::from_json(r#"{"status":"paid","next":"/pay/x/return"}"#).unwrap();
         assert_eq!(p.next.as_deref(), Some("/pay/x/return"));
     }
 }

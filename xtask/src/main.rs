@@ -129,8 +129,11 @@ fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
         c.args(["ci", "--no-audit", "--no-fund"]);
         run(c)?;
     }
-    if browser && !(Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()) {
-        step("installing Debian's chromium and chromium-driver");
+    let has_browser = Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
+    // Japanese text in the end-to-end screenshots needs a CJK font.
+    let has_cjk_font = output(root, "fc-list", &[":lang=ja"]).is_some_and(|o| !o.trim().is_empty());
+    if browser && !(has_browser && has_cjk_font) {
+        step("installing Debian's chromium, chromium-driver and fonts-noto-cjk");
         let sudo = output(root, "id", &["-u"]).map(|u| u.trim() != "0").unwrap_or(true);
         let apt = |args: &[&str]| -> Result<()> {
             let mut c = if sudo { cmd(root, "sudo") } else { cmd(root, "apt-get") };
@@ -141,7 +144,7 @@ fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
             run(c)
         };
         apt(&["update"])?;
-        apt(&["install", "-y", "chromium", "chromium-driver"])?;
+        apt(&["install", "-y", "chromium", "chromium-driver", "fonts-noto-cjk"])?;
     }
     Ok(())
 }

@@ -2,11 +2,18 @@
 //! protocol, reached over HTTP at the base URL the connector is configured
 //! with. They verify signatures, keep balances and enforce the provider's
 //! rules, and implement the test values of PRODUCT §9. Served only when
-//! `SANDBOX = "on"`.
+//! `SANDBOX = "on"`, under `/sandbox/<provider>/…`; each provider's state
+//! lives in its own instance of [`SandboxObject`].
 
 pub mod netcash;
+pub mod prepaid;
 
-use worker::{Request, Response};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+use crate::config::Config;
+
+/// The providers that have a sandbox.
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -21,7 +28,7 @@ pub fn verify_signed(
 ) -> Option<worker::Result<Response>> {
     let h = |name: &str| req.headers().get(&format!("x-{prefix}-{name}")).ok().flatten().unwrap_or_default();
     let refuse = |code: &str, msg: &str| {
-        Some(crate::util::json(401, &serde_json::json!({"result": "NG", "error_code": code, "message": msg})))
+        Some(crate::util::json(401, &serde_json::json!({"result": "NG", "status": "unauthorized", "error_code": code, "message": msg})))
     };
     if h("merchant") != merchant_code {
         return refuse("E_AUTH", "unknown merchant code");
@@ -35,4 +42,48 @@ pub fn verify_signed(
         return refuse("E_AUTH", "signature mismatch");
     }
     None
+}
+
+/// One instance per provider holds that provider's simulated state.
+#[durable_object]
+pub struct SandboxObject {
+    state: State,
+    env: Env,
+}
+
+impl DurableObject for SandboxObject {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let config = Config::from_env(&self.env)?;
+        let url = req.url()?;
+        let full = url.path().to_string();
+        let body = req.text().await.unwrap_or_default();
+        let (provider, path) = full.trim_start_matches('/').split_once('/').map(|(p, r)| (p.to_string(), format!("/{r}"))).unwrap_or_default();
+        let storage = self.state.storage();
+        match provider.as_str() {
+            "netcash" => netcash::handle(&storage, &config, &req, &path, &body).await,
+            "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
+            _ => Response::error("no such sandbox", 404),
+        }
+    }
+}
+
+/// Forwards `/sandbox/<provider>/<rest>` to that provider's instance.
+pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worker::Result<Response> {
+    if !PROVIDERS.contains(&provider) {
+        return Response::error("no such sandbox", 404);
+    }
+    let stub = env.durable_object("SANDBOXES")?.id_from_name(provider)?.get_stub()?;
+    let mut init = worker::RequestInit::new();
+    init.with_method(req.method()).with_headers(req.headers().clone());
+    let mut req = req;
+    let body = req.text().await.unwrap_or_default();
+    if !body.is_empty() {
+        init.with_body(Some(body.into()));
+    }
+    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}"), &init)?;
+    stub.fetch_with_request(inner).await
 }

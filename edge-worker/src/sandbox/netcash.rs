@@ -5,7 +5,7 @@
 //! suspended.
 
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Request, Response, State};
+use worker::{Request, Response, Storage};
 
 use crate::config::Config;
 use crate::util::{self, json};
@@ -61,104 +61,73 @@ fn ng(status: u16, code: &str, message: &str) -> worker::Result<Response> {
     json(status, &serde_json::json!({"result": "NG", "error_code": code, "message": message}))
 }
 
-#[durable_object]
-pub struct NetcashSandbox {
-    state: State,
-    env: Env,
-}
-
-impl DurableObject for NetcashSandbox {
-    fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+/// Serves one call to the NET CASH sandbox (`path` without the
+/// `/sandbox/netcash` prefix).
+pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, body: &str) -> worker::Result<Response> {
+    // Inspection for people and tests: balance of an ID. Not part of
+    // the provider's API.
+    if let Some(id) = path.strip_prefix("/ids/") {
+        let acct = storage.get::<Account>(&format!("acct:{id}")).await?.unwrap_or_else(|| new_account(id));
+        return json(200, &serde_json::json!({"netcash_id": id, "balance": acct.balance, "suspended": acct.suspended}));
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let config = Config::from_env(&self.env)?;
-        let url = req.url()?;
-        let path = url.path().to_string();
-        let body = req.text().await.unwrap_or_default();
-        let storage = self.state.storage();
+    if let Some(refusal) =
+        super::verify_signed("netcash", req, path, body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0)
+    {
+        return refusal;
+    }
 
-        // Inspection for people and tests: balance of an ID. Not part of
-        // the provider's API.
-        if let Some(id) = path.strip_prefix("/ids/") {
-            let acct = storage.get::<Account>(&format!("acct:{id}")).await?.unwrap_or_else(|| new_account(id));
-            return json(200, &serde_json::json!({"netcash_id": id, "balance": acct.balance, "suspended": acct.suspended}));
+    if path == "/api/v1/payments" && req.method() == worker::Method::Post {
+        let Ok(d) = serde_json::from_str::<DebitRequest>(body) else {
+            return ng(400, "E_BAD_REQUEST", "body is not a debit request");
+        };
+        if d.merchant_code != config.netcash.merchant_code || d.currency != "JPY" || d.amount == 0 || d.request_id.is_empty() {
+            return ng(400, "E_BAD_REQUEST", "merchant_code, currency JPY, amount > 0 and request_id are required");
         }
-
-        if let Some(refusal) =
-            super::verify_signed("netcash", &req, &path, &body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0)
-        {
-            return refusal;
-        }
-
-        if path == "/api/v1/payments" && req.method() == worker::Method::Post {
-            let Ok(d) = serde_json::from_str::<DebitRequest>(&body) else {
-                return ng(400, "E_BAD_REQUEST", "body is not a debit request");
-            };
-            if d.merchant_code != config.netcash.merchant_code || d.currency != "JPY" || d.amount == 0 || d.request_id.is_empty() {
-                return ng(400, "E_BAD_REQUEST", "merchant_code, currency JPY, amount > 0 and request_id are required");
+        let key = format!("txn:{}", d.request_id);
+        if let Some(t) = storage.get::<Txn>(&key).await? {
+            if t.netcash_id != d.netcash_id || t.amount != d.amount {
+                return ng(409, "E_DUPLICATE_REQUEST", "request_id was used for another debit");
             }
-            let key = format!("txn:{}", d.request_id);
-            if let Some(t) = storage.get::<Txn>(&key).await? {
-                if t.netcash_id != d.netcash_id || t.amount != d.amount {
-                    return ng(409, "E_DUPLICATE_REQUEST", "request_id was used for another debit");
-                }
-                return txn_answer(&t);
-            }
-            let mut t = Txn {
-                request_id: d.request_id.clone(),
-                netcash_id: d.netcash_id.clone(),
-                amount: d.amount,
-                result: "NG".into(),
-                transaction_id: None,
-                error_code: None,
-                balance: None,
-            };
-            if !valid_id(&d.netcash_id) {
-                t.error_code = Some("E_INVALID_ID".into());
-            } else {
-                let akey = format!("acct:{}", d.netcash_id);
-                let mut acct = storage.get::<Account>(&akey).await?.unwrap_or_else(|| new_account(&d.netcash_id));
-                if acct.suspended {
-                    t.error_code = Some("E_ID_SUSPENDED".into());
-                } else if acct.balance < d.amount {
-                    t.error_code = Some("E_INSUFFICIENT_BALANCE".into());
-                } else {
-                    acct.balance -= d.amount;
-                    t.result = "OK".into();
-                    t.transaction_id = Some(util::new_id("nc"));
-                    t.balance = Some(acct.balance);
-                }
-                storage.put(&akey, &acct).await?;
-            }
-            storage.put(&key, &t).await?;
             return txn_answer(&t);
         }
-
-        if let Some(request_id) = path.strip_prefix("/api/v1/payments/") {
-            if req.method() == worker::Method::Get {
-                return match storage.get::<Txn>(&format!("txn:{request_id}")).await? {
-                    Some(t) => txn_answer(&t),
-                    None => ng(404, "E_NO_SUCH_REQUEST", "no debit with this request_id"),
-                };
+        let mut t = Txn {
+            request_id: d.request_id.clone(),
+            netcash_id: d.netcash_id.clone(),
+            amount: d.amount,
+            result: "NG".into(),
+            transaction_id: None,
+            error_code: None,
+            balance: None,
+        };
+        if !valid_id(&d.netcash_id) {
+            t.error_code = Some("E_INVALID_ID".into());
+        } else {
+            let akey = format!("acct:{}", d.netcash_id);
+            let mut acct = storage.get::<Account>(&akey).await?.unwrap_or_else(|| new_account(&d.netcash_id));
+            if acct.suspended {
+                t.error_code = Some("E_ID_SUSPENDED".into());
+            } else if acct.balance < d.amount {
+                t.error_code = Some("E_INSUFFICIENT_BALANCE".into());
+            } else {
+                acct.balance -= d.amount;
+                t.result = "OK".into();
+                t.transaction_id = Some(util::new_id("nc"));
+                t.balance = Some(acct.balance);
             }
+            storage.put(&akey, &acct).await?;
         }
-        ng(404, "E_NOT_FOUND", "no such endpoint")
+        storage.put(&key, &t).await?;
+        return txn_answer(&t);
     }
-}
 
-/// Forwards `/sandbox/netcash/...` to the sandbox's single object.
-pub async fn route(req: Request, env: &Env, rest: &str) -> worker::Result<Response> {
-    let ns = env.durable_object("NETCASH_SANDBOX")?;
-    let stub = ns.id_from_name("netcash")?.get_stub()?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(req.method()).with_headers(req.headers().clone());
-    let mut req = req;
-    let body = req.text().await.unwrap_or_default();
-    if !body.is_empty() {
-        init.with_body(Some(body.into()));
+    if let Some(request_id) = path.strip_prefix("/api/v1/payments/") {
+        if req.method() == worker::Method::Get {
+            return match storage.get::<Txn>(&format!("txn:{request_id}")).await? {
+                Some(t) => txn_answer(&t),
+                None => ng(404, "E_NO_SUCH_REQUEST", "no debit with this request_id"),
+            };
+        }
     }
-    let inner = Request::new_with_init(&format!("https://netcash-sandbox{rest}"), &init)?;
-    stub.fetch_with_request(inner).await
+    ng(404, "E_NOT_FOUND", "no such endpoint")
 }

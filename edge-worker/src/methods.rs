@@ -1,0 +1,110 @@
+//! Method drivers: what each payment method does at each step, on top of
+//! its connector. The payment object runs the same flow for every method
+//! (validate the shopper's input, mark the attempt, call the provider,
+//! record the outcome, notify the merchant, roll back if refused); a driver
+//! supplies the method-specific parts. Shopper inputs that are secrets
+//! (IDs, card numbers) live only in [`ShopperInput`] for the length of one
+//! request and are never stored.
+
+use serde_json::Value;
+use shared::methods::Method;
+use shared::money::Yen;
+use shared::netcash::NetcashId;
+use shared::prepaid::PrepaidNumber;
+
+use crate::config::Config;
+use crate::connectors::netcash::{DebitOutcome, Netcash};
+use crate::connectors::prepaid::{self, Prepaid};
+
+/// What the shopper entered, validated.
+pub enum ShopperInput {
+    Netcash(NetcashId),
+    Prepaid(PrepaidNumber),
+}
+
+/// A refusal of the shopper's input, before any provider is asked.
+pub struct InputError {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl ShopperInput {
+    /// Validates the JSON the hosted page sent for `method`.
+    pub fn parse(method: Method, body: &Value) -> Result<ShopperInput, InputError> {
+        let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
+        match method {
+            Method::Netcash => NetcashId::parse(field("netcash_id"))
+                .map(ShopperInput::Netcash)
+                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits" }),
+            Method::Prepaid => PrepaidNumber::parse(field("card_number"))
+                .map(ShopperInput::Prepaid)
+                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits" }),
+            Method::Np | Method::Au | Method::Card => {
+                Err(InputError { code: "method_unavailable", message: "this method is not available in this build" })
+            }
+        }
+    }
+
+    /// The masked description kept with the payment.
+    pub fn instrument(&self) -> String {
+        match self {
+            ShopperInput::Netcash(id) => format!("NET CASH ****{}", id.last4()),
+            ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
+        }
+    }
+}
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Captured { provider_ref: String },
+    /// The provider refused; `code` is shown to the shopper and sent back
+    /// in `res_err_code`.
+    Refused { code: &'static str },
+    /// No clear answer; nothing is known to have been taken.
+    Unclear,
+}
+
+/// Performs the attempt at the provider.
+pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen) -> AttemptOutcome {
+    match input {
+        ShopperInput::Netcash(id) => {
+            let c = Netcash { endpoint: &config.netcash };
+            let mut out = c.debit(request_id, id.as_str(), amount.get()).await;
+            if let DebitOutcome::Unknown(why) = &out {
+                worker::console_warn!("NET CASH debit {request_id} unclear ({why}); asking its status");
+                out = c.status(request_id).await;
+            }
+            match out {
+                DebitOutcome::Approved { transaction_id } => AttemptOutcome::Captured { provider_ref: transaction_id },
+                DebitOutcome::Refused(r) => AttemptOutcome::Refused { code: r.code() },
+                DebitOutcome::NotFound | DebitOutcome::Unknown(_) => AttemptOutcome::Unclear,
+            }
+        }
+        ShopperInput::Prepaid(n) => match (Prepaid { endpoint: &config.prepaid }).charge(request_id, n.expose(), amount.get()).await {
+            prepaid::Outcome::Done { id } => AttemptOutcome::Captured { provider_ref: id },
+            prepaid::Outcome::Refused(code) => AttemptOutcome::Refused { code },
+            prepaid::Outcome::Unknown(_) => AttemptOutcome::Unclear,
+        },
+    }
+}
+
+/// Whether the provider can undo a captured payment when the merchant
+/// rejects it (PRODUCT §2: NET CASH cannot).
+pub fn can_roll_back(method: Method) -> bool {
+    !matches!(method, Method::Netcash)
+}
+
+/// Gives money back to the shopper through the provider. `key` makes the
+/// call idempotent at the provider.
+pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
+    match method {
+        Method::Prepaid => match (Prepaid { endpoint: &config.prepaid }).refund(provider_ref, key, amount.get()).await {
+            prepaid::Outcome::Done { id } => Ok(id),
+            prepaid::Outcome::Refused(code) => Err(code.to_string()),
+            prepaid::Outcome::Unknown(why) => Err(format!("unclear: {why}")),
+        },
+        Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
+        Method::Np | Method::Au | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
+    }
+}

@@ -1,0 +1,343 @@
+//! The checkout view of one loaded session. Holds the state (reducer) and
+//! runs the side effects: requests through the injected backend, the
+//! countdown, polling while processing, the way back to the shop.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlInputElement};
+use yew::platform::spawn_local;
+use yew::platform::time::sleep;
+use yew::prelude::*;
+
+use crate::api::BackendRef;
+use crate::components::back_button::{back_button, BackButton};
+use crate::components::error_banner::error_banner;
+use crate::components::lang_switch::lang_switch;
+use crate::components::method_picker::method_picker;
+use crate::components::netcash_form::{netcash_form, reformat, NetcashForm};
+use crate::components::outcome::{checking, outcome};
+use crate::components::summary::summary;
+use crate::i18n::{error_message, Lang};
+use crate::model::{Method, Session};
+use crate::prefs;
+use crate::state::{validate_netcash, Action, Busy, Phase, State};
+
+/// How long a finished payment stays on screen before the page goes back.
+pub const RETURN_DELAY: Duration = Duration::from_millis(1500);
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct CheckoutProps {
+    pub session: Rc<Session>,
+    pub backend: BackendRef,
+    #[prop_or(Lang::Ja)]
+    pub lang: Lang,
+}
+
+/// Milliseconds of a monotonic clock.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_default()
+}
+
+/// A flag cleared when an effect is cleaned up, so late tasks stop.
+fn alive() -> (Rc<Cell<bool>>, impl FnOnce()) {
+    let flag = Rc::new(Cell::new(true));
+    let clear = {
+        let flag = flag.clone();
+        move || flag.set(false)
+    };
+    (flag, clear)
+}
+
+#[function_component(Checkout)]
+pub fn checkout(props: &CheckoutProps) -> Html {
+    let state = {
+        let session = props.session.clone();
+        let lang = props.lang;
+        use_reducer(move || State::new(&session, lang))
+    };
+    // Set synchronously on click, so a double click sends one request even
+    // before the disabled button is rendered.
+    let in_flight = use_mut_ref(|| false);
+    let input_ref = use_node_ref();
+    let lang = state.lang;
+    let t = lang.texts();
+
+    use_effect_with(
+        (lang, props.session.merchant_name.clone()),
+        |(lang, merchant)| {
+            prefs::apply_lang(*lang);
+            prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
+        },
+    );
+
+    // On mount: the countdown (whole seconds since the session was read)
+    // and, since yew has no `oncompositionend`, a document listener that
+    // formats the ID once an IME commits (the event bubbles).
+    {
+        let dispatcher = state.dispatcher();
+        let input_ref = input_ref.clone();
+        use_effect_with((), move |_| {
+            let (running, stop) = alive();
+            let start = now_ms();
+            let ticker = dispatcher.clone();
+            spawn_local(async move {
+                loop {
+                    let elapsed = now_ms() - start;
+                    sleep(Duration::from_millis(1005 - (elapsed as u64 % 1000))).await;
+                    if !running.get() {
+                        break;
+                    }
+                    ticker.dispatch(Action::Tick(((now_ms() - start) / 1000.0) as i64));
+                }
+            });
+            let on_input = Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)));
+            let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+                if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                    if e.target().as_deref() == Some(input.as_ref()) {
+                        reformat(&input, &on_input);
+                    }
+                }
+            });
+            let document = web_sys::window().and_then(|w| w.document());
+            if let Some(d) = &document {
+                let _ = d.add_event_listener_with_callback(
+                    "compositionend",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            move || {
+                stop();
+                if let Some(d) = document {
+                    let _ = d.remove_event_listener_with_callback(
+                        "compositionend",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+
+    // While the provider works, read the session again until it settles.
+    {
+        let dispatcher = state.dispatcher();
+        let backend = props.backend.clone();
+        use_effect_with(state.phase == Phase::Processing, move |processing| {
+            let (running, stop) = alive();
+            if *processing {
+                spawn_local(async move {
+                    for round in 0u32.. {
+                        sleep(Duration::from_millis(if round < 15 { 2000 } else { 5000 })).await;
+                        if !running.get() {
+                            break;
+                        }
+                        if let Ok(session) = backend.session().await {
+                            if running.get() {
+                                dispatcher.dispatch(Action::Refreshed(session));
+                            }
+                        }
+                    }
+                });
+            }
+            stop
+        });
+    }
+
+    // A payment that ended on this visit goes back to the shop by itself.
+    {
+        let backend = props.backend.clone();
+        use_effect_with(state.auto_return(), move |next| {
+            let (running, stop) = alive();
+            if let Some(next) = next.clone() {
+                spawn_local(async move {
+                    sleep(RETURN_DELAY).await;
+                    if running.get() {
+                        backend.navigate(&next);
+                    }
+                });
+            }
+            stop
+        });
+    }
+
+    let on_lang = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |_| {
+            let new = lang.other();
+            prefs::remember_lang(new);
+            dispatcher.dispatch(Action::SetLang(new));
+        })
+    };
+    let on_select = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |m: Method| dispatcher.dispatch(Action::SelectMethod(m)))
+    };
+    let on_input = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)))
+    };
+    // A press on Pay blurs the field first; validating on that blur would
+    // insert the message and move the button from under the finger, so the
+    // click would miss. The submit validates instead.
+    let pressing_pay = use_mut_ref(|| false);
+    let on_press = {
+        let pressing_pay = pressing_pay.clone();
+        Callback::from(move |_| *pressing_pay.borrow_mut() = true)
+    };
+    let on_blur = {
+        let dispatcher = state.dispatcher();
+        let pressing_pay = pressing_pay.clone();
+        Callback::from(move |_| {
+            if !pressing_pay.replace(false) {
+                dispatcher.dispatch(Action::Blur)
+            }
+        })
+    };
+    let on_submit = {
+        let state = state.clone();
+        let in_flight = in_flight.clone();
+        let backend = props.backend.clone();
+        let input_ref = input_ref.clone();
+        let pressing_pay = pressing_pay.clone();
+        Callback::from(move |_| {
+            pressing_pay.replace(false);
+            if *in_flight.borrow() {
+                return;
+            }
+            match state.payable_id() {
+                Some(id) => {
+                    *in_flight.borrow_mut() = true;
+                    state.dispatch(Action::Submit);
+                    let dispatcher = state.dispatcher();
+                    let backend = backend.clone();
+                    let in_flight = in_flight.clone();
+                    spawn_local(async move {
+                        let result = backend.pay_netcash(id).await;
+                        *in_flight.borrow_mut() = false;
+                        dispatcher.dispatch(Action::PayDone(result));
+                    });
+                }
+                None => {
+                    state.dispatch(Action::Submit);
+                    if validate_netcash(&state.netcash).is_err() {
+                        if let Some(input) = input_ref.cast::<HtmlElement>() {
+                            let _ = input.focus();
+                        }
+                    }
+                }
+            }
+        })
+    };
+    let on_cancel = {
+        let state = state.clone();
+        let in_flight = in_flight.clone();
+        let backend = props.backend.clone();
+        Callback::from(move |_| {
+            if *in_flight.borrow() || state.busy != Busy::Idle {
+                return;
+            }
+            *in_flight.borrow_mut() = true;
+            state.dispatch(Action::CancelStart);
+            let dispatcher = state.dispatcher();
+            let backend = backend.clone();
+            let in_flight = in_flight.clone();
+            spawn_local(async move {
+                match backend.cancel().await {
+                    // Stay busy: the browser is leaving.
+                    Ok(next) => backend.navigate(&next),
+                    Err(e) => match &e.next {
+                        Some(next) => backend.navigate(next),
+                        None => {
+                            *in_flight.borrow_mut() = false;
+                            dispatcher.dispatch(Action::CancelFailed(e));
+                        }
+                    },
+                }
+            });
+        })
+    };
+
+    let session = &props.session;
+    let body = match &state.phase {
+        Phase::Open => {
+            let any_available = session.methods.iter().any(|m| m.available);
+            let paying = state.busy == Busy::Paying;
+            html! {
+                <>
+                    if let Some(code) = &state.error {
+                        { error_banner(error_message(lang, code)) }
+                    }
+                    if !any_available {
+                        <p class="notice" id="no-methods">{ t.no_methods }</p>
+                    } else {
+                        if session.methods.len() > 1 {
+                            { method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select) }
+                        }
+                        if state.selected == Some(Method::Netcash) {
+                            { netcash_form(NetcashForm {
+                                value: state.netcash.clone(),
+                                error: state.field_error,
+                                lang,
+                                amount: session.amount,
+                                busy: paying,
+                                input_ref: input_ref.clone(),
+                                on_input,
+                                on_blur,
+                                on_press,
+                                on_submit,
+                            }) }
+                        } else {
+                            <p class="notice" id="method-notice">{ t.no_form }</p>
+                        }
+                    }
+                    { back_button(BackButton {
+                        label: if state.failed { t.back } else { t.cancel },
+                        href: None,
+                        busy: state.busy == Busy::Cancelling,
+                        busy_label: t.processing,
+                        disabled: paying,
+                        primary: false,
+                        on_click: on_cancel,
+                    }) }
+                </>
+            }
+        }
+        Phase::Processing => checking(lang),
+        Phase::Final(fin) => html! {
+            <>
+                { outcome(fin, lang) }
+                { back_button(BackButton {
+                    label: if fin.auto_return { t.back_now } else { t.back },
+                    href: fin.next.clone(),
+                    busy: state.busy == Busy::Cancelling,
+                    busy_label: t.processing,
+                    disabled: false,
+                    primary: true,
+                    on_click: on_cancel,
+                }) }
+            </>
+        },
+    };
+
+    html! {
+        <div class="page">
+            <header class="topbar">
+                <span class="brand">{ "Kessai Link" }</span>
+                { lang_switch(lang, on_lang) }
+            </header>
+            <div class="card">
+                { summary(session, lang, state.is_open().then(|| state.seconds_left())) }
+                <div class="card-body">{ body }</div>
+            </div>
+            <p class="secure">
+                <span class="lock" aria-hidden="true"></span>{ t.secured }
+            </p>
+        </div>
+    }
+}

@@ -314,24 +314,32 @@ async fn dispatch(
             let status = r.status_code();
             Ok((status, r.json().await?))
         }
-        ("POST", "/v1/payments/{payment_id}/refund") => {
+        ("POST", op @ ("/v1/payments/{payment_id}/settle" | "/v1/payments/{payment_id}/cancel" | "/v1/payments/{payment_id}/refund")) => {
             let p = own_payment(env, merchant, params[0]).await?;
-            if p.method != Some(PayMethod::Prepaid) {
-                return Err(method_rule_refusal(&p, "refund", clock));
+            let action = op.rsplit('/').next().unwrap_or_default();
+            if let Some(refusal) = method_rule_refusal(&p, action, clock) {
+                return Err(refusal);
             }
             #[derive(Deserialize)]
             #[serde(deny_unknown_fields)]
             struct Body {
                 amount: Option<u64>,
             }
-            let b: Body = if body.is_empty() { Body { amount: None } } else {
+            let b: Body = if body.is_empty() {
+                Body { amount: None }
+            } else {
                 serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{\"amount\": yen}}: {e}")))?
             };
             if b.amount == Some(0) {
                 return Err(err(422, "invalid_amount", "amount must be at least 1 yen"));
             }
-            let key = util::new_id("rfd");
-            let mut r = payment_do::call(env, &p.id, Method::Post, "/refund", Some(serde_json::json!({"amount": b.amount, "key": key}).to_string())).await?;
+            let op = match action {
+                "settle" => "/settle",
+                "cancel" => "/void",
+                _ => "/refund",
+            };
+            let key = util::new_id("op");
+            let mut r = payment_do::call(env, &p.id, Method::Post, op, Some(serde_json::json!({"amount": b.amount, "key": key}).to_string())).await?;
             let status = r.status_code();
             let v: serde_json::Value = r.json().await?;
             if status == 200 {
@@ -340,20 +348,17 @@ async fn dispatch(
             }
             Ok((status, v))
         }
-        ("POST", op @ ("/v1/payments/{payment_id}/settle" | "/v1/payments/{payment_id}/cancel")) => {
-            let p = own_payment(env, merchant, params[0]).await?;
-            let action = op.rsplit('/').next().unwrap_or_default();
-            Err(method_rule_refusal(&p, action, clock))
-        }
         _ => Err(err(404, "no_such_route", "no such route")),
     }
 }
 
-/// What the method's rules (PRODUCT §2) say about an operation this build
-/// cannot perform through the API.
-fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> ApiError {
+/// What the method's rules (PRODUCT §2) refuse before anything is tried.
+/// `None`: the operation may go on to the payment (which still checks
+/// amounts and states).
+fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> Option<ApiError> {
     let _ = clock;
-    match (p.method, action) {
+    Some(match (p.method, action) {
+        (None, _) => err(409, "not_paid", format!("the payment is {} and has taken no money", p.status.code())),
         (Some(PayMethod::Netcash), "refund") => err(
             422,
             "refund_via_admin_tool",
@@ -362,18 +367,11 @@ fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> ApiError {
         (Some(PayMethod::Netcash), "cancel") => {
             err(422, "not_cancellable", "NET CASH sales are final at payment; a paid NET CASH payment can only be refunded")
         }
-        (Some(PayMethod::Netcash), "settle") => {
-            err(422, "not_settleable", "NET CASH has automatic sales only: there is nothing to settle")
-        }
-        (Some(PayMethod::Prepaid), "cancel") => {
-            err(422, "not_cancellable", "prepaid card sales are final at payment; refund the payment instead")
-        }
-        (Some(PayMethod::Prepaid), "settle") => {
-            err(422, "not_settleable", "prepaid cards have automatic sales only: there is nothing to settle")
-        }
-        (None, _) => err(409, "not_paid", format!("the payment is {} and has no method yet", p.status.code())),
-        (Some(m), a) => err(422, "not_supported", format!("{a} is not available for {} payments in this build", m.code())),
-    }
+        (Some(PayMethod::Netcash), "settle") => err(422, "not_settleable", "NET CASH has automatic sales only: there is nothing to settle"),
+        (Some(PayMethod::Prepaid), "cancel") => err(422, "not_cancellable", "prepaid card sales are final at payment; refund the payment instead"),
+        (Some(PayMethod::Prepaid), "settle") => err(422, "not_settleable", "prepaid cards have automatic sales only: there is nothing to settle"),
+        _ => return None,
+    })
 }
 
 async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {

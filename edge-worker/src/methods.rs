@@ -57,7 +57,16 @@ impl ShopperInput {
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {
+    /// Sold at once (automatic sales).
     Captured { provider_ref: String },
+    /// Authorized; the merchant settles later (specified sales), or the sale
+    /// is fixed later (NP: on the shipment report).
+    Authorized { provider_ref: String },
+    /// Screening is pending; a provider notification decides later.
+    Held { provider_ref: String },
+    /// The shopper continues on the provider's own page (au); the payment
+    /// stays `processing` until the provider's signed result comes back.
+    Redirect { provider_ref: String, url: String },
     /// The provider refused; `code` is shown to the shopper and sent back
     /// in `res_err_code`.
     Refused { code: &'static str },
@@ -93,6 +102,19 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
 /// rejects it (PRODUCT §2: NET CASH cannot).
 pub fn can_roll_back(method: Method) -> bool {
     !matches!(method, Method::Netcash)
+}
+
+/// Settles (captures) an authorization, fully or partly; for NP, reports
+/// the shipment that fixes the sale.
+pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
+    let _ = (config, provider_ref, key, amount);
+    Err(format!("{} has no settlement in this build", method.code()))
+}
+
+/// Cancels an authorization (void), or a sale not yet fixed.
+pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
+    let _ = (config, provider_ref, key);
+    Err(format!("{} cannot be cancelled in this build", method.code()))
 }
 
 /// Gives money back to the shopper through the provider. `key` makes the

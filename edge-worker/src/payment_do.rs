@@ -327,6 +327,20 @@ impl PaymentObject {
                         p.paid_at = Some(now);
                         p.apply(Input::Captured { amount: p.amount }, &format!("{} captured ({provider_ref})", method.code()), now)
                     }
+                    AttemptOutcome::Authorized { provider_ref } => {
+                        p.provider_ref = Some(provider_ref.clone());
+                        p.paid_at = Some(now);
+                        p.apply(Input::Authorized { amount: p.amount }, &format!("{} authorized ({provider_ref})", method.code()), now)
+                    }
+                    AttemptOutcome::Held { provider_ref } => {
+                        p.provider_ref = Some(provider_ref.clone());
+                        p.apply(Input::ScreeningHeld { amount: p.amount }, &format!("{} screening held ({provider_ref})", method.code()), now)
+                    }
+                    AttemptOutcome::Redirect { provider_ref, .. } => {
+                        p.provider_ref = Some(provider_ref.clone());
+                        p.history.push(HistoryEntry { at: now, status: p.status, note: format!("shopper sent to {} ({provider_ref})", method.code()) });
+                        Ok(())
+                    }
                     AttemptOutcome::Refused { code } => {
                         p.last_error = Some(code.to_string());
                         p.apply(Input::AttemptRefused, &format!("{} refused: {code}", method.code()), now)
@@ -342,11 +356,11 @@ impl PaymentObject {
             .map_err(|r| internal(r.message))?;
 
         match outcome {
-            AttemptOutcome::Captured { provider_ref } => {
-                let answer = self.notify_result(ctx, &p).await?;
-                let p = if answer != MerchantAnswer::Ok { self.merchant_rejected(ctx, method, &provider_ref, &answer).await? } else { p };
+            AttemptOutcome::Captured { provider_ref } | AttemptOutcome::Authorized { provider_ref } | AttemptOutcome::Held { provider_ref } => {
+                let p = self.after_success(ctx, method, &provider_ref, p).await?;
                 json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
             }
+            AttemptOutcome::Redirect { url, .. } => json(200, &serde_json::json!({"status": "redirect", "redirect_url": url, "next": null})),
             AttemptOutcome::Refused { code } => {
                 let status = if code == "insufficient_balance" { 402 } else { 422 };
                 shopper_error(status, code, "the provider refused the payment", None)
@@ -355,12 +369,31 @@ impl PaymentObject {
         }
     }
 
+    /// Money moved (or was authorized, or is held): tell the merchant
+    /// before the shopper leaves, and undo it if the merchant refuses.
+    /// Method drivers that finish an attempt outside `pay` (au's return)
+    /// call this too.
+    async fn after_success(&self, ctx: &Ctx, method: Method, provider_ref: &str, p: Payment) -> worker::Result<Payment> {
+        let answer = self.notify_result(ctx, &p).await?;
+        if answer == MerchantAnswer::Ok {
+            return Ok(p);
+        }
+        self.merchant_rejected(ctx, method, provider_ref, &answer).await
+    }
+
     /// The merchant answered NG or nothing: undo the payment where the
-    /// method allows, otherwise mark it as needing a refund.
+    /// method allows (void an authorization or a hold, refund a capture),
+    /// otherwise mark it as needing a refund.
     async fn merchant_rejected(&self, ctx: &Ctx, method: Method, provider_ref: &str, answer: &MerchantAnswer) -> worker::Result<Payment> {
         let p = self.load().await?.ok_or_else(|| internal("payment vanished"))?;
-        let rolled_back = if methods::can_roll_back(method) {
-            match methods::refund(&ctx.config, method, provider_ref, &format!("{}-rollback", p.id), p.amounts.captured).await {
+        let key = format!("{}-rollback", p.id);
+        let undo = match p.status {
+            Status::Authorized | Status::Held => Some(methods::void(&ctx.config, method, provider_ref, &key).await),
+            _ if methods::can_roll_back(method) => Some(methods::refund(&ctx.config, method, provider_ref, &key, p.amounts.captured).await),
+            _ => None,
+        };
+        let rolled_back = if let Some(undo) = undo {
+            match undo {
                 Ok(_) => true,
                 Err(e) => {
                     worker::console_error!("rollback of {} failed: {e}", p.id);
@@ -370,6 +403,8 @@ impl PaymentObject {
         } else {
             false
         };
+        // An authorization that could not be voided is still only an
+        // authorization: record it as rejected; a capture needs a refund.
         let note = if rolled_back {
             format!("merchant did not accept the result ({answer:?}); the payment was rolled back")
         } else {
@@ -383,6 +418,66 @@ impl PaymentObject {
             .await?
             .map_err(|r| internal(r.message))?;
         Ok(p)
+    }
+
+    /// Settle (capture) or void asked by the merchant (API): checked
+    /// against the state machine, done at the provider, then recorded.
+    async fn settle_or_void(&self, ctx: &Ctx, mut req: Request, settle: bool) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        struct Body {
+            amount: Option<u64>,
+            key: String,
+        }
+        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{amount?, key}", None) };
+        let Some(p) = self.load().await? else { return shopper_error(404, "payment_not_found", "no such payment", None) };
+        let (Some(method), Some(provider_ref)) = (p.method, p.provider_ref.clone()) else {
+            return shopper_error(409, "not_authorized", "the payment has no authorization", None);
+        };
+        let input = if settle {
+            Input::Settled { amount: Yen::new(body.amount.unwrap_or(p.amounts.authorized.get())) }
+        } else {
+            Input::Voided
+        };
+        if let Err(e) = transition(p.status, p.amounts, input) {
+            let code = if settle { "settle_not_allowed" } else { "cancel_not_allowed" };
+            return shopper_error(409, code, &e.to_string(), None);
+        }
+        let done = if settle {
+            let Input::Settled { amount } = input else { unreachable!("built above") };
+            methods::settle(&ctx.config, method, &provider_ref, &body.key, amount).await
+        } else {
+            methods::void(&ctx.config, method, &provider_ref, &body.key).await
+        };
+        match done {
+            Err(e) => shopper_error(502, "provider_refused", &format!("the provider refused: {e}"), None),
+            Ok(reference) => {
+                let what = if settle { "settled" } else { "cancelled" };
+                match self
+                    .update(ctx, |p, now| p.apply(input, &format!("{what} ({reference})"), now).map_err(|e| refused(409, "not_allowed", e.to_string())))
+                    .await?
+                {
+                    Ok((_, p)) => json(200, &p),
+                    Err(r) => shopper_error(r.status, r.code, &r.message, None),
+                }
+            }
+        }
+    }
+
+    /// A provider's verified notification about this payment (screening
+    /// decided, chargeback, …). Applying one twice, or after a later one,
+    /// changes nothing: the state machine refuses what no longer applies.
+    async fn provider_event(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        struct Body {
+            input: Input,
+            note: String,
+        }
+        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{input, note}", None) };
+        let r = self.update(ctx, |p, now| Ok(p.apply(body.input, &body.note, now).is_ok())).await?;
+        match r {
+            Ok((applied, p)) => json(200, &serde_json::json!({"applied": applied, "status": p.status.code()})),
+            Err(r) => shopper_error(r.status, r.code, &r.message, None),
+        }
     }
 
     /// A refund asked by the merchant (API): through the provider, then
@@ -596,6 +691,9 @@ impl DurableObject for PaymentObject {
                 None => shopper_error(404, "not_found", "no such method", None),
             },
             (worker::Method::Post, "/refund") => self.refund(&ctx, req).await,
+            (worker::Method::Post, "/settle") => self.settle_or_void(&ctx, req, true).await,
+            (worker::Method::Post, "/void") => self.settle_or_void(&ctx, req, false).await,
+            (worker::Method::Post, "/provider-event") => self.provider_event(&ctx, req).await,
             (worker::Method::Post, "/cancel") => self.cancel(&ctx).await,
             (worker::Method::Post, "/tick") => {
                 self.deliver_due(&ctx).await?;

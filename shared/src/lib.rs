@@ -2,9 +2,11 @@
 //! about the Worker runtime or the browser; everything that depends on the
 //! current time or on randomness takes it as an argument.
 
+pub mod card;
 pub mod methods;
 pub mod money;
 pub mod netcash;
+pub mod np;
 pub mod outbox;
 pub mod payment;
 pub mod prepaid;

@@ -45,7 +45,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             html::page(200, html::checkout_shell(id), "'self'")
         }
         (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
-        (Method::Post, "netcash" | "prepaid" | "cancel") => {
+        (Method::Post, op) if op == "cancel" || shared::methods::Method::from_code(op).is_some() => {
             // JSON only: a cross-site form cannot send it without a CORS
             // preflight, which we never grant.
             let ctype = req.headers().get("content-type")?.unwrap_or_default();

@@ -3,6 +3,7 @@
 //! current time or on randomness takes it as an argument.
 
 pub mod card;
+pub mod holidays;
 pub mod methods;
 pub mod money;
 pub mod netcash;
@@ -12,6 +13,7 @@ pub mod payment;
 pub mod prepaid;
 pub mod purchase;
 pub mod return_form;
+pub mod rules;
 pub mod signing;
 pub mod time;
 pub mod url;

@@ -8,6 +8,8 @@ pub struct Config {
     pub public_base_url: String,
     pub netcash: ProviderEndpoint,
     pub prepaid: ProviderEndpoint,
+    /// Where NET CASH sends its notifications (refund batch payouts).
+    pub netcash_notify_url: String,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -48,6 +50,7 @@ impl Config {
                 merchant_code: var(env, "NETCASH_MERCHANT_CODE")?,
                 secret: var(env, "NETCASH_API_SECRET")?,
             },
+            netcash_notify_url: var(env, "NETCASH_NOTIFY_URL")?,
             prepaid: ProviderEndpoint {
                 base_url: var(env, "PREPAID_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "PREPAID_SHOP_CODE")?,

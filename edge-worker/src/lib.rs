@@ -9,6 +9,7 @@
 //! Static files (`static/`) are served by the assets binding before this
 //! code runs.
 
+mod admin;
 mod api;
 mod checkout;
 mod clock;
@@ -20,6 +21,7 @@ mod link;
 mod methods;
 mod notify;
 mod payment_do;
+mod provider_in;
 mod sandbox;
 mod store;
 mod util;
@@ -67,6 +69,12 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path.starts_with("/v1/") {
         return api::handle(req, env, config).await;
     }
+    if path.starts_with("/admin/api/") {
+        return admin::handle(req, env, config, path).await;
+    }
+    if path == "/provider/netcash/notify" && req.method() == Method::Post {
+        return provider_in::netcash(req, env, config).await;
+    }
     if let Some(rest) = path.strip_prefix("/pay/") {
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
@@ -98,6 +106,12 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
 async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
     let clock = clock::Clock::load(env, config).await?;
     let db = store::db(env, config.sandbox).await?;
+    if config.sandbox {
+        // The sandbox providers' own scheduled work (NET CASH refund batches).
+        if let Err(e) = sandbox::route(Request::new("https://sandbox/batch/run", Method::Post)?, env, "netcash", "/batch/run").await {
+            worker::console_error!("sandbox batch run: {e}");
+        }
+    }
     let due = store::due_payments(&db, clock.now().0, 200).await?;
     for id in &due {
         if let Err(e) = payment_do::call(env, id, Method::Post, "/tick", Some("{}".into())).await {
@@ -120,8 +134,8 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 }
 
 /// `GET /__sandbox/clock` reads the sandbox clock; `POST` with
-/// `{"advance_seconds": n}` or `{"offset_seconds": n}` moves it and runs
-/// whatever became due. Only in builds with the `sandbox-clock` feature and
+/// `{"advance_seconds": n}`, `{"offset_seconds": n}` or `{"now": unix}`
+/// moves it and runs whatever became due. Only in builds with the `sandbox-clock` feature and
 /// with `SANDBOX = "on"`.
 #[cfg(feature = "sandbox-clock")]
 async fn sandbox_clock(mut req: Request, env: &Env, config: &config::Config) -> worker::Result<Response> {
@@ -130,6 +144,8 @@ async fn sandbox_clock(mut req: Request, env: &Env, config: &config::Config) -> 
     struct Move {
         advance_seconds: Option<i64>,
         offset_seconds: Option<i64>,
+        /// Business time to set, Unix seconds (tests that need a known date).
+        now: Option<i64>,
     }
     let db = store::db(env, true).await?;
     let mut swept = 0;
@@ -138,11 +154,12 @@ async fn sandbox_clock(mut req: Request, env: &Env, config: &config::Config) -> 
             return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "{\"advance_seconds\": n} or {\"offset_seconds\": n}"}}));
         };
         let offset = store::clock_offset(&db).await?;
-        let new = match (m.advance_seconds, m.offset_seconds) {
-            (Some(a), None) if a >= 0 => offset + a,
-            (None, Some(o)) if o >= offset => o,
+        let new = match (m.advance_seconds, m.offset_seconds, m.now) {
+            (Some(a), None, None) if a >= 0 => offset + a,
+            (None, Some(o), None) if o >= offset => o,
+            (None, None, Some(t)) => t - util::now().0,
             _ => {
-                return util::json(400, &serde_json::json!({"error": {"code": "invalid_move", "message": "the clock only moves forward: give advance_seconds >= 0 or a larger offset_seconds"}}));
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_move", "message": "give advance_seconds >= 0, a larger offset_seconds, or now (Unix seconds)"}}));
             }
         };
         store::set_clock_offset(&db, new).await?;

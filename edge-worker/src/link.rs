@@ -138,6 +138,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
         merchant_answer: None,
         history: vec![crate::payment_do::HistoryEntry { at: now.0, status: Status::Pending, note: "checkout opened".into() }],
         events: vec![],
+        batch_refunds: vec![],
     };
     let resp = payment_do::call(env, &payment_id, worker::Method::Post, "/init", Some(serde_json::to_string(&payment)?)).await?;
     if resp.status_code() != 201 {

@@ -78,6 +78,21 @@ pub struct Payment {
     pub history: Vec<HistoryEntry>,
     /// The outbox and delivery log: webhook events and result notifications.
     pub events: Vec<Event>,
+    /// NET CASH refunds queued into weekly batches.
+    #[serde(default)]
+    pub batch_refunds: Vec<BatchRefund>,
+}
+
+/// A NET CASH refund in a weekly batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchRefund {
+    pub id: String,
+    pub amount: Yen,
+    pub requested_at: i64,
+    /// `YYYY-MM-DD` JST.
+    pub batch_closes: String,
+    pub payout_date: String,
+    pub paid_on: Option<String>,
 }
 
 /// Why a change was refused, for the caller.
@@ -480,6 +495,107 @@ impl PaymentObject {
         }
     }
 
+    /// A NET CASH refund requested in the administration tool: checked
+    /// against the deadline and what remains, queued into this week's
+    /// batch at NET CASH, recorded with its payout date.
+    async fn netcash_refund(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        struct Body {
+            amount: Option<u64>,
+        }
+        let body: Body = req.json().await.unwrap_or(Body { amount: None });
+        let Some(p) = self.load().await? else { return shopper_error(404, "payment_not_found", "no such payment", None) };
+        if p.method != Some(Method::Netcash) {
+            return shopper_error(422, "not_netcash", "batch refunds are for NET CASH payments", None);
+        }
+        let (Some(txid), Some(paid_at)) = (p.provider_ref.clone(), p.paid_at) else {
+            return shopper_error(409, "not_paid", "the payment has taken no money", None);
+        };
+        let today = ctx.clock.now().jst().date;
+        if let Err(r) = shared::rules::check_netcash_refund(UnixTime(paid_at).jst().date, today) {
+            return shopper_error(422, r.code, &r.message, None);
+        }
+        let queued: u64 = p.batch_refunds.iter().filter(|r| r.paid_on.is_none()).map(|r| r.amount.get()).sum();
+        let remaining = p.amounts.captured.get().saturating_sub(p.amounts.refunded.get()).saturating_sub(queued);
+        let amount = body.amount.unwrap_or(remaining);
+        if amount == 0 || amount > remaining {
+            return shopper_error(
+                409,
+                "refund_not_allowed",
+                &format!("{amount} yen is more than what can still be refunded ({remaining} yen, counting refunds already in a batch)"),
+                None,
+            );
+        }
+        if !matches!(p.status, Status::Paid | Status::PartiallyRefunded | Status::RefundRequired) {
+            return shopper_error(409, "refund_not_allowed", &format!("a {} payment cannot be refunded", p.status.code()), None);
+        }
+        let batch = shared::rules::netcash_batch(today);
+        let refund_id = format!("{}-r{}", p.id, p.batch_refunds.len() + 1);
+        let connector = crate::connectors::netcash::Netcash { endpoint: &ctx.config.netcash };
+        if let Err(e) = connector.request_refund(&refund_id, &txid, amount, &batch.paid.iso()).await {
+            return shopper_error(502, "provider_refused", &format!("NET CASH did not queue the refund: {e}"), None);
+        }
+        let entry = BatchRefund {
+            id: refund_id.clone(),
+            amount: Yen::new(amount),
+            requested_at: ctx.clock.now().0,
+            batch_closes: batch.closes.iso(),
+            payout_date: batch.paid.iso(),
+            paid_on: None,
+        };
+        let answer = serde_json::json!({
+            "refund_id": refund_id, "amount": amount, "batch_closes": entry.batch_closes, "payout_date": entry.payout_date,
+        });
+        self.update(ctx, |p, now| {
+            p.history.push(HistoryEntry {
+                at: now,
+                status: p.status,
+                note: format!("NET CASH refund of {amount} yen queued; batch closes {}, paid {}", entry.batch_closes, entry.payout_date),
+            });
+            let mut data = p.snapshot();
+            data["refund"] = serde_json::json!({"refund_id": entry.id, "amount": amount, "batch_closes": entry.batch_closes, "payout_date": entry.payout_date});
+            p.events.push(Event::new(util::new_id("evt"), "netcash.refund_scheduled", now, data));
+            p.batch_refunds.push(entry);
+            Ok(())
+        })
+        .await?
+        .map_err(|r| internal(r.message))?;
+        json(201, &answer)
+    }
+
+    /// NET CASH paid a batch refund (verified notification, or its status
+    /// when a notification could not be verified). Twice changes nothing.
+    async fn netcash_refund_paid(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
+        #[derive(Deserialize)]
+        struct Body {
+            refund_id: String,
+            paid_on: String,
+        }
+        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{refund_id, paid_on}", None) };
+        let r = self
+            .update(ctx, |p, now| {
+                let Some(i) = p.batch_refunds.iter().position(|r| r.id == body.refund_id) else {
+                    return Err(refused(404, "refund_not_found", "no such batch refund"));
+                };
+                if p.batch_refunds[i].paid_on.is_some() {
+                    return Ok(false);
+                }
+                let amount = p.batch_refunds[i].amount;
+                p.batch_refunds[i].paid_on = Some(body.paid_on.clone());
+                p.apply(Input::Refunded { amount }, &format!("NET CASH paid the batch refund {} on {}", body.refund_id, body.paid_on), now)
+                    .map_err(|e| refused(409, "refund_not_allowed", e.to_string()))?;
+                let mut data = p.snapshot();
+                data["refund"] = serde_json::json!({"refund_id": body.refund_id, "amount": amount, "paid_on": body.paid_on});
+                p.events.push(Event::new(util::new_id("evt"), "netcash.refund_paid", now, data));
+                Ok(true)
+            })
+            .await?;
+        match r {
+            Ok((applied, p)) => json(200, &serde_json::json!({"applied": applied, "status": p.status.code()})),
+            Err(r) => shopper_error(r.status, r.code, &r.message, None),
+        }
+    }
+
     /// A refund asked by the merchant (API): through the provider, then
     /// recorded. The amount is checked against what remains first.
     async fn refund(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
@@ -691,6 +807,8 @@ impl DurableObject for PaymentObject {
                 None => shopper_error(404, "not_found", "no such method", None),
             },
             (worker::Method::Post, "/refund") => self.refund(&ctx, req).await,
+            (worker::Method::Post, "/netcash-refund") => self.netcash_refund(&ctx, req).await,
+            (worker::Method::Post, "/netcash-refund-paid") => self.netcash_refund_paid(&ctx, req).await,
             (worker::Method::Post, "/settle") => self.settle_or_void(&ctx, req, true).await,
             (worker::Method::Post, "/void") => self.settle_or_void(&ctx, req, false).await,
             (worker::Method::Post, "/provider-event") => self.provider_event(&ctx, req).await,

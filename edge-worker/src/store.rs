@@ -14,6 +14,14 @@ pub const SANDBOX_MERCHANT_ID: &str = "99999";
 pub const SANDBOX_SERVICE_ID: &str = "001";
 pub const SANDBOX_HASH_KEY: &str = "kessai-sandbox-hash-key";
 pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_a2Vzc2FpLXNhbmRib3gtd2ViaG9vay1zZWNyZXQtMDE=";
+/// The sandbox merchant's administration tool password.
+pub const SANDBOX_ADMIN_PASSWORD: &str = "kessai-sandbox-admin";
+
+/// How an administration password is kept: HMAC-SHA256 keyed by the
+/// merchant id (a per-merchant salt), hex.
+pub fn admin_password_hash(merchant_id: &str, password: &str) -> String {
+    shared::signing::hex(&shared::signing::hmac_sha256(format!("kessai-admin:{merchant_id}").as_bytes(), password.as_bytes()))
+}
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS merchants (
@@ -27,7 +35,13 @@ const SCHEMA: &[&str] = &[
         methods TEXT NOT NULL,
         webhook_disabled_at INTEGER,
         webhook_notice TEXT,
+        admin_password_hash TEXT,
         PRIMARY KEY (merchant_id, service_id))",
+    "CREATE TABLE IF NOT EXISTS admin_sessions (
+        token_hash TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS payments (
         payment_id TEXT PRIMARY KEY,
         merchant_id TEXT NOT NULL,
@@ -65,8 +79,8 @@ pub async fn db(env: &Env, sandbox: bool) -> worker::Result<D1Database> {
         let mut stmts: Vec<_> = SCHEMA.iter().map(|s| db.prepare(*s)).collect();
         if sandbox {
             stmts.push(db.prepare(
-                "INSERT OR IGNORE INTO merchants (merchant_id, service_id, name, hash_keys, webhook_secrets, webhook_url, origins, methods)
-                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+                "INSERT OR IGNORE INTO merchants (merchant_id, service_id, name, hash_keys, webhook_secrets, webhook_url, origins, methods, admin_password_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8)",
             ).bind(&[
                 SANDBOX_MERCHANT_ID.into(),
                 SANDBOX_SERVICE_ID.into(),
@@ -75,6 +89,7 @@ pub async fn db(env: &Env, sandbox: bool) -> worker::Result<D1Database> {
                 serde_json::json!([SANDBOX_WEBHOOK_SECRET]).to_string().into(),
                 r#"["http://127.0.0.1","http://localhost"]"#.into(),
                 r#"["netcash","prepaid","np","au","card"]"#.into(),
+                admin_password_hash(SANDBOX_MERCHANT_ID, SANDBOX_ADMIN_PASSWORD).into(),
             ])?);
         }
         db.batch(stmts).await?;

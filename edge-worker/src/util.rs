@@ -127,3 +127,12 @@ pub async fn send(
 pub fn excerpt(s: &str) -> String {
     s.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
+
+/// The path (and query) of an absolute URL, as a signature covers it.
+pub fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    match rest.find('/') {
+        Some(i) => rest[i..].to_string(),
+        None => "/".to_string(),
+    }
+}

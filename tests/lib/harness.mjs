@@ -160,6 +160,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
   const allVars = {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
+    NETCASH_NOTIFY_URL: `${base}/provider/netcash/notify`,
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
@@ -330,4 +331,16 @@ export async function eventually(check, { timeoutMs = 15000, everyMs = 100, what
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Sets the sandbox clock's business time (Unix seconds) and runs what became due. */
+export async function setClock(worker, unixSeconds) {
+  const r = await api(worker, 'POST', '/__sandbox/clock', { now: unixSeconds });
+  if (r.status !== 200) throw new Error(`clock: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** Unix seconds of a JST wall-clock time, e.g. jstTime('2027-05-03T10:00'). */
+export function jstTime(local) {
+  return Math.floor(Date.parse(`${local}:00+09:00`) / 1000);
 }

@@ -114,6 +114,33 @@ impl Netcash<'_> {
         map_answer(&out)
     }
 
+    /// Queues a refund into NET CASH's weekly batch. `Ok` carries nothing:
+    /// the payout is notified later.
+    pub async fn request_refund(&self, refund_id: &str, transaction_id: &str, amount: u64, payout_date: &str) -> Result<(), String> {
+        let body = serde_json::json!({
+            "merchant_code": self.endpoint.merchant_code,
+            "refund_id": refund_id,
+            "transaction_id": transaction_id,
+            "amount": amount,
+            "payout_date": payout_date,
+        })
+        .to_string();
+        let out = self.call(Method::Post, "/api/v1/refunds", body).await;
+        match (out.status, serde_json::from_str::<DebitResponse>(&out.body)) {
+            (Some(200 | 201), Ok(r)) if r.result == "OK" => Ok(()),
+            (Some(s), Ok(r)) => Err(format!("HTTP {s} {}", r.error_code.unwrap_or_default())),
+            (s, _) => Err(format!("no clear answer ({s:?} {})", out.error.unwrap_or_default())),
+        }
+    }
+
+    /// Whether NET CASH has paid a refund (`Some(paid_on)`), for when a
+    /// notification could not be verified.
+    pub async fn refund_paid_on(&self, refund_id: &str) -> Option<String> {
+        let out = self.call(Method::Get, &format!("/api/v1/refunds/{refund_id}"), String::new()).await;
+        let v: serde_json::Value = serde_json::from_str(&out.body).ok()?;
+        v["refund"]["paid_on"].as_str().map(str::to_string)
+    }
+
     async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
         let headers = signed_headers("netcash", self.endpoint, method.as_ref(), path, &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

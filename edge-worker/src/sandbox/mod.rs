@@ -63,8 +63,9 @@ impl DurableObject for SandboxObject {
         let body = req.text().await.unwrap_or_default();
         let (provider, path) = full.trim_start_matches('/').split_once('/').map(|(p, r)| (p.to_string(), format!("/{r}"))).unwrap_or_default();
         let storage = self.state.storage();
+        let now = crate::clock::Clock::load(&self.env, &config).await?.now();
         match provider.as_str() {
-            "netcash" => netcash::handle(&storage, &config, &req, &path, &body).await,
+            "netcash" => netcash::handle(&storage, &config, &req, &path, &body, now).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
             _ => Response::error("no such sandbox", 404),
         }

@@ -7,6 +7,9 @@
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Storage};
 
+use shared::rules::{check_netcash_refund, netcash_batch};
+use shared::time::UnixTime;
+
 use crate::config::Config;
 use crate::util::{self, json};
 
@@ -28,6 +31,32 @@ struct Txn {
     transaction_id: Option<String>,
     error_code: Option<String>,
     balance: Option<u64>,
+    /// Business time of the debit.
+    #[serde(default)]
+    created_at: i64,
+    #[serde(default)]
+    refunded: u64,
+}
+
+/// A refund queued into a weekly batch.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct Refund {
+    refund_id: String,
+    transaction_id: String,
+    request_id: String,
+    amount: u64,
+    payout_date: String,
+    paid_on: Option<String>,
+    notified: bool,
+}
+
+#[derive(Deserialize)]
+struct RefundRequest {
+    merchant_code: String,
+    refund_id: String,
+    transaction_id: String,
+    amount: u64,
+    payout_date: String,
 }
 
 #[derive(Deserialize)]
@@ -63,12 +92,20 @@ fn ng(status: u16, code: &str, message: &str) -> worker::Result<Response> {
 
 /// Serves one call to the NET CASH sandbox (`path` without the
 /// `/sandbox/netcash` prefix).
-pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, body: &str) -> worker::Result<Response> {
+pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, body: &str, now: UnixTime) -> worker::Result<Response> {
     // Inspection for people and tests: balance of an ID. Not part of
     // the provider's API.
     if let Some(id) = path.strip_prefix("/ids/") {
         let acct = storage.get::<Account>(&format!("acct:{id}")).await?.unwrap_or_else(|| new_account(id));
         return json(200, &serde_json::json!({"netcash_id": id, "balance": acct.balance, "suspended": acct.suspended}));
+    }
+
+    // The weekly batch run: pays every refund whose payout date has come
+    // and notifies the merchant's system. Run by the scheduled sweep and
+    // by moving the sandbox clock; not part of the provider's API.
+    if path == "/batch/run" {
+        let paid = run_batches(storage, config, now).await?;
+        return json(200, &serde_json::json!({"paid": paid}));
     }
 
     if let Some(refusal) =
@@ -99,6 +136,8 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             transaction_id: None,
             error_code: None,
             balance: None,
+            created_at: now.0,
+            refunded: 0,
         };
         if !valid_id(&d.netcash_id) {
             t.error_code = Some("E_INVALID_ID".into());
@@ -112,13 +151,25 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             } else {
                 acct.balance -= d.amount;
                 t.result = "OK".into();
-                t.transaction_id = Some(util::new_id("nc"));
+                let txid = util::new_id("nc");
+                storage.put(&format!("txid:{txid}"), &d.request_id).await?;
+                t.transaction_id = Some(txid);
                 t.balance = Some(acct.balance);
             }
             storage.put(&akey, &acct).await?;
         }
         storage.put(&key, &t).await?;
         return txn_answer(&t);
+    }
+
+    if path == "/api/v1/refunds" && req.method() == worker::Method::Post {
+        return request_refund(storage, config, body, now).await;
+    }
+    if let Some(refund_id) = path.strip_prefix("/api/v1/refunds/") {
+        return match storage.get::<Refund>(&format!("refund:{refund_id}")).await? {
+            Some(r) => json(200, &serde_json::json!({"result": "OK", "refund": r})),
+            None => ng(404, "E_NO_SUCH_REFUND", "no refund with this id"),
+        };
     }
 
     if let Some(request_id) = path.strip_prefix("/api/v1/payments/") {
@@ -130,4 +181,98 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
         }
     }
     ng(404, "E_NOT_FOUND", "no such endpoint")
+}
+
+/// Queues a refund into the weekly batch. NET CASH enforces the same rules
+/// we do: the refund deadline and the batch's payout date.
+async fn request_refund(storage: &Storage, config: &Config, body: &str, now: UnixTime) -> worker::Result<Response> {
+    let Ok(r) = serde_json::from_str::<RefundRequest>(body) else { return ng(400, "E_BAD_REQUEST", "body is not a refund request") };
+    if r.merchant_code != config.netcash.merchant_code || r.amount == 0 || r.refund_id.is_empty() {
+        return ng(400, "E_BAD_REQUEST", "merchant_code, amount > 0 and refund_id are required");
+    }
+    let key = format!("refund:{}", r.refund_id);
+    if let Some(existing) = storage.get::<Refund>(&key).await? {
+        return json(200, &serde_json::json!({"result": "OK", "refund": existing}));
+    }
+    let Some(request_id) = storage.get::<String>(&format!("txid:{}", r.transaction_id)).await? else {
+        return ng(404, "E_NO_SUCH_TRANSACTION", "no debit with this transaction_id");
+    };
+    let Some(mut t) = storage.get::<Txn>(&format!("txn:{request_id}")).await? else {
+        return ng(404, "E_NO_SUCH_TRANSACTION", "no debit with this transaction_id");
+    };
+    let today = now.jst().date;
+    if check_netcash_refund(UnixTime(t.created_at).jst().date, today).is_err() {
+        return ng(422, "E_REFUND_DEADLINE", "refunds are accepted until the end of the third month after the purchase month");
+    }
+    if t.refunded + r.amount > t.amount {
+        return ng(422, "E_REFUND_EXCEEDS", "refunds may not exceed the debit");
+    }
+    let batch = netcash_batch(today);
+    if r.payout_date != batch.paid.iso() {
+        return ng(422, "E_BAD_PAYOUT_DATE", "a refund requested today is paid with this week's batch");
+    }
+    t.refunded += r.amount;
+    let refund = Refund {
+        refund_id: r.refund_id.clone(),
+        transaction_id: r.transaction_id,
+        request_id,
+        amount: r.amount,
+        payout_date: r.payout_date,
+        paid_on: None,
+        notified: false,
+    };
+    storage.put(&format!("txn:{}", t.request_id), &t).await?;
+    storage.put(&key, &refund).await?;
+    let mut pending = storage.get::<Vec<String>>("refunds:pending").await?.unwrap_or_default();
+    pending.push(r.refund_id);
+    storage.put("refunds:pending", &pending).await?;
+    json(201, &serde_json::json!({"result": "OK", "refund": refund}))
+}
+
+/// Pays the refunds whose payout date has come and tells the merchant's
+/// system, signed; unsent notifications are retried on the next run.
+async fn run_batches(storage: &Storage, config: &Config, now: UnixTime) -> worker::Result<usize> {
+    let today = now.jst().date.iso();
+    let pending = storage.get::<Vec<String>>("refunds:pending").await?.unwrap_or_default();
+    let mut still = vec![];
+    let mut paid = 0;
+    for id in pending {
+        let key = format!("refund:{id}");
+        let Some(mut r) = storage.get::<Refund>(&key).await? else { continue };
+        if r.payout_date > today {
+            still.push(id);
+            continue;
+        }
+        if r.paid_on.is_none() {
+            let t = storage.get::<Txn>(&format!("txn:{}", r.request_id)).await?;
+            if let Some(t) = t {
+                let akey = format!("acct:{}", t.netcash_id);
+                let mut acct = storage.get::<Account>(&akey).await?.unwrap_or_else(|| new_account(&t.netcash_id));
+                acct.balance += r.amount;
+                storage.put(&akey, &acct).await?;
+            }
+            r.paid_on = Some(r.payout_date.clone());
+            paid += 1;
+        }
+        let body = serde_json::json!({
+            "type": "refund.paid",
+            "refund_id": r.refund_id,
+            "transaction_id": r.transaction_id,
+            "request_id": r.request_id,
+            "amount": r.amount,
+            "paid_on": r.paid_on,
+        })
+        .to_string();
+        let path = crate::util::path_of(&config.netcash_notify_url);
+        let headers = crate::connectors::signed_headers("netcash", &config.netcash, "POST", &path, &body);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let out = util::send(worker::Method::Post, &config.netcash_notify_url, &headers, Some(body), 10_000).await;
+        r.notified = matches!(out.status, Some(s) if (200..300).contains(&s));
+        if !r.notified {
+            still.push(id);
+        }
+        storage.put(&key, &r).await?;
+    }
+    storage.put("refunds:pending", &still).await?;
+    Ok(paid)
 }

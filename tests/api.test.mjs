@@ -165,3 +165,52 @@ describe('payments', () => {
     assert.deepEqual(served, JSON.parse(readFileSync(join(ROOT, 'static/openapi.json'), 'utf8')));
   });
 });
+
+describe('checkouts through the API', () => {
+  const body = (overrides = {}) => ({
+    order_id: `api-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+    item_name: '緑茶 200g',
+    amount: 1100,
+    tax: 100,
+    pay_method: ['netcash'],
+    success_url: `${merchant.base}/success`,
+    cancel_url: `${merchant.base}/cancel`,
+    error_url: `${merchant.base}/error`,
+    pagecon_url: `${merchant.base}/notify`,
+    ...overrides,
+  });
+
+  it('creates the same checkout as the link form and returns its URL', async () => {
+    const r = await signedApi(worker, 'POST', '/v1/checkouts', body());
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.url, `${worker.base}/pay/${r.json.tracking_id}`);
+    const page = await fetch(r.json.url);
+    assert.equal(page.status, 200);
+    const s = await api(worker, 'GET', `/pay/${r.json.tracking_id}/session`);
+    assert.equal(s.json.amount, 1100);
+    assert.deepEqual(s.json.methods.map((m) => m.method), ['netcash']);
+    assert.equal((await api(worker, 'POST', `/pay/${r.json.tracking_id}/netcash`, { netcash_id: freshId() })).json.status, 'paid');
+  });
+
+  it('refuses what the link form refuses, with the same codes, and creates nothing', async () => {
+    const first = body();
+    assert.equal((await signedApi(worker, 'POST', '/v1/checkouts', first)).status, 201);
+    const again = await signedApi(worker, 'POST', '/v1/checkouts', { ...body(), order_id: first.order_id });
+    assert.equal(again.status, 409);
+    assert.equal(again.json.error.code, 'order_id_reused');
+    for (const [overrides, code] of [
+      [{ amount: 0 }, 'invalid_field'],
+      [{ success_url: 'https://evil.example/ok' }, 'url_not_allowed'],
+      [{ pay_method: ['bitcoin'] }, 'invalid_field'],
+      [{ hashcode: 'x' }, 'unknown_field'],
+      [{ pay_type: 'recurring_simple' }, 'no_method_available'],
+    ]) {
+      const b = body(overrides);
+      const r = await signedApi(worker, 'POST', '/v1/checkouts', b);
+      assert.equal(r.status, 422, r.text);
+      assert.equal(r.json.error.code, code);
+      const list = await signedApi(worker, 'GET', `/v1/payments?order_id=${b.order_id}`);
+      assert.deepEqual(list.json.data, [], 'nothing was created');
+    }
+  });
+});

@@ -18,8 +18,10 @@ use crate::util;
 /// Every route of the merchant API: method and path pattern (`{name}` is a
 /// path segment).
 pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/checkouts"),
     ("GET", "/v1/merchant"),
     ("PUT", "/v1/merchant"),
+    ("POST", "/v1/merchant/rotate"),
     ("GET", "/v1/payments"),
     ("GET", "/v1/payments/{payment_id}"),
     ("GET", "/v1/payments/{payment_id}/events"),
@@ -300,8 +302,10 @@ async fn dispatch(
     clock: &Clock,
 ) -> ApiResult {
     match ROUTES[route] {
+        ("POST", "/v1/checkouts") => create_checkout(body, env, _config, db, merchant).await,
         ("GET", "/v1/merchant") => Ok((200, merchant_view(merchant))),
         ("PUT", "/v1/merchant") => put_merchant(db, merchant, body).await,
+        ("POST", "/v1/merchant/rotate") => rotate(db, merchant, body).await,
         ("GET", "/v1/payments") => list_payments(db, merchant, url).await,
         ("GET", "/v1/payments/{payment_id}") => Ok((200, payment_view(&own_payment(env, merchant, params[0]).await?))),
         ("GET", "/v1/payments/{payment_id}/events") => {
@@ -372,6 +376,99 @@ fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> Option<ApiEr
         (Some(PayMethod::Prepaid), "settle") => err(422, "not_settleable", "prepaid cards have automatic sales only: there is nothing to settle"),
         _ => return None,
     })
+}
+
+/// `POST /v1/checkouts`: the same checkout as the link form, from JSON.
+/// The fields are those of the purchase request without `merchant_id`,
+/// `service_id`, `request_date` and `hashcode` (the API request is already
+/// signed); they go through exactly the link form's validation.
+async fn create_checkout(body: &[u8], env: &Env, config: &Config, db: &D1Database, merchant: &Merchant) -> ApiResult {
+    use shared::purchase::{PurchaseRequest, FIELDS};
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected a JSON object: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| err(400, "invalid_body", "expected a JSON object"))?;
+    let mut form: Vec<(String, String)> = vec![
+        ("merchant_id".into(), merchant.merchant_id.clone()),
+        ("service_id".into(), merchant.service_id.clone()),
+        ("request_date".into(), util::now().jst().compact()),
+    ];
+    for (name, value) in obj {
+        if matches!(name.as_str(), "merchant_id" | "service_id" | "request_date" | "hashcode") || !FIELDS.contains(&name.as_str()) {
+            return Err(err(422, "unknown_field", format!("{name} is not a checkout field")));
+        }
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Array(items) if name == "pay_method" => {
+                items.iter().map(|i| i.as_str().unwrap_or("?")).collect::<Vec<_>>().join(",")
+            }
+            serde_json::Value::Null => continue,
+            _ => return Err(err(422, "invalid_field", format!("{name} must be a string or a number"))),
+        };
+        form.push((name.clone(), text));
+    }
+    // Sign with the merchant's own key so that the link form's checks run
+    // unchanged.
+    let signed: Vec<(&str, &str)> =
+        FIELDS.iter().filter_map(|f| form.iter().find(|(n, _)| n == f).map(|(n, v)| (n.as_str(), v.as_str()))).collect();
+    let hash = shared::signing::form_hashcode(merchant.signing_key(), signed);
+    form.push(("hashcode".into(), hash));
+    let refuse = |e: shared::purchase::PurchaseError| {
+        let status = if e == shared::purchase::PurchaseError::OrderIdReused { 409 } else { 422 };
+        err(status, e.code(), e.to_string())
+    };
+    let request = PurchaseRequest::parse(&form).map_err(refuse)?;
+    request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()).map_err(refuse)?;
+    let device = request.terminal_type.unwrap_or(shared::methods::Device::Pc);
+    let expires_in = request.limit_second;
+    let id = crate::link::create(env, config, db, merchant, request, device).await?.map_err(refuse)?;
+    Ok((201, serde_json::json!({
+        "tracking_id": id,
+        "url": format!("{}/pay/{id}", config.public_base_url),
+        "expires_in": expires_in,
+    })))
+}
+
+/// Rotates the hash key or the webhook secret. The new value is returned
+/// once; the previous one stays valid for `overlap_seconds` (default one
+/// day, at most seven): requests signed with it are accepted and webhooks
+/// carry a signature with each secret.
+async fn rotate(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Rotate {
+        what: String,
+        overlap_seconds: Option<i64>,
+    }
+    let r: Rotate = serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{\"what\": \"hash_key\"|\"webhook_secret\", \"overlap_seconds\"?}}: {e}")))?;
+    let overlap = r.overlap_seconds.unwrap_or(86_400);
+    if !(0..=7 * 86_400).contains(&overlap) {
+        return Err(err(422, "invalid_overlap", "overlap_seconds is 0 to 604800"));
+    }
+    let mut m = merchant.clone();
+    let until = util::now().0 + overlap;
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|_| err(500, "internal", "no randomness"))?;
+    let value = match r.what.as_str() {
+        "hash_key" => {
+            let key = format!("hk_{}", shared::signing::hex(&random));
+            m.hash_keys = if overlap > 0 { vec![key.clone(), m.hash_keys[0].clone()] } else { vec![key.clone()] };
+            m.previous_until = Some(until);
+            key
+        }
+        "webhook_secret" => {
+            let secret = shared::webhooks::WebhookSecret::from_bytes(random[..24].to_vec()).encoded();
+            let current = m.webhook_secrets.first().cloned();
+            m.webhook_secrets = match current {
+                Some(old) if overlap > 0 => vec![secret.clone(), old],
+                _ => vec![secret.clone()],
+            };
+            m.previous_until = Some(until);
+            secret
+        }
+        _ => return Err(err(422, "invalid_rotation", "what is hash_key or webhook_secret")),
+    };
+    store::save_merchant(db, &m).await?;
+    Ok((200, serde_json::json!({"what": r.what, "value": value, "previous_valid_until": if overlap > 0 { Some(until) } else { None }})))
 }
 
 async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {

@@ -63,47 +63,25 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec
         .collect()
 }
 
-pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
-    let ctype = req.headers().get("content-type")?.unwrap_or_default();
-    if !ctype.starts_with("application/x-www-form-urlencoded") {
-        return html::error_page(
-            415,
-            "unsupported_media_type",
-            "購入リクエストはフォーム（application/x-www-form-urlencoded）で送信してください。",
-            "Send the purchase request as an HTML form (application/x-www-form-urlencoded).",
-        );
-    }
-    let body = req.bytes().await?;
-    if body.len() > MAX_BODY {
-        return html::error_page(413, "request_too_large", "購入リクエストが大きすぎます。", "The purchase request is too large.");
-    }
-    let Some(form) = std::str::from_utf8(&body).ok().and_then(util::parse_form) else {
-        return html::error_page(400, "malformed_form", "フォームを読み取れません（UTF-8）。", "The form could not be read (it must be UTF-8).");
-    };
-    let request = match PurchaseRequest::parse(&form) {
-        Ok(r) => r,
-        Err(e) => return refuse(e),
-    };
-    let db = store::db(env, config.sandbox).await?;
-    let Some(merchant) = store::find_merchant(&db, &request.merchant_id, &request.service_id).await? else {
-        return refuse(PurchaseError::UnknownMerchant);
-    };
-    // Freshness is checked against real time, as the merchant's clock
-    // signed it; the payment's own times are business time.
-    if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()) {
-        return refuse(e);
-    }
+/// Creates the checkout of an authenticated purchase request: the payment
+/// index row (reserving the order id) and the payment's object. Shared by
+/// the link form and `POST /v1/checkouts`.
+pub async fn create(
+    env: &Env,
+    config: &Config,
+    db: &worker::D1Database,
+    merchant: &Merchant,
+    request: PurchaseRequest,
+    device: Device,
+) -> worker::Result<Result<String, PurchaseError>> {
     let now = crate::clock::Clock::load(env, config).await?.now();
-    let device = request
-        .terminal_type
-        .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
-    let offers = offers(&merchant, &request, device);
+    let offers = offers(merchant, &request, device);
     if !offers.iter().any(|o| o.available) {
-        return refuse(PurchaseError::NoMethodAvailable);
+        return Ok(Err(PurchaseError::NoMethodAvailable));
     }
     let payment_id = util::new_id("pay");
-    if !store::insert_payment(&db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0).await? {
-        return refuse(PurchaseError::OrderIdReused);
+    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0).await? {
+        return Ok(Err(PurchaseError::OrderIdReused));
     }
     let payment = Payment {
         id: payment_id.clone(),
@@ -144,6 +122,46 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
     if resp.status_code() != 201 {
         return Err(worker::Error::RustError(format!("payment object refused init: {}", resp.status_code())));
     }
+    Ok(Ok(payment_id))
+}
+
+pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
+    let ctype = req.headers().get("content-type")?.unwrap_or_default();
+    if !ctype.starts_with("application/x-www-form-urlencoded") {
+        return html::error_page(
+            415,
+            "unsupported_media_type",
+            "購入リクエストはフォーム（application/x-www-form-urlencoded）で送信してください。",
+            "Send the purchase request as an HTML form (application/x-www-form-urlencoded).",
+        );
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY {
+        return html::error_page(413, "request_too_large", "購入リクエストが大きすぎます。", "The purchase request is too large.");
+    }
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(util::parse_form) else {
+        return html::error_page(400, "malformed_form", "フォームを読み取れません（UTF-8）。", "The form could not be read (it must be UTF-8).");
+    };
+    let request = match PurchaseRequest::parse(&form) {
+        Ok(r) => r,
+        Err(e) => return refuse(e),
+    };
+    let db = store::db(env, config.sandbox).await?;
+    let Some(merchant) = store::find_merchant(&db, &request.merchant_id, &request.service_id).await? else {
+        return refuse(PurchaseError::UnknownMerchant);
+    };
+    // Freshness is checked against real time, as the merchant's clock
+    // signed it; the payment's own times are business time.
+    if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()) {
+        return refuse(e);
+    }
+    let device = request
+        .terminal_type
+        .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
+    let payment_id = match create(env, config, &db, &merchant, request, device).await? {
+        Ok(id) => id,
+        Err(e) => return refuse(e),
+    };
     let mut r = Response::empty()?.with_status(303);
     r.headers_mut().set("location", &format!("/pay/{payment_id}"))?;
     r.headers_mut().set("cache-control", "no-store")?;

@@ -36,6 +36,7 @@ const SCHEMA: &[&str] = &[
         webhook_disabled_at INTEGER,
         webhook_notice TEXT,
         admin_password_hash TEXT,
+        previous_until INTEGER,
         PRIMARY KEY (merchant_id, service_id))",
     "CREATE TABLE IF NOT EXISTS admin_sessions (
         token_hash TEXT PRIMARY KEY,
@@ -114,6 +115,9 @@ pub struct Merchant {
     /// when the merchant sets the URL again.
     pub webhook_disabled_at: Option<i64>,
     pub webhook_notice: Option<String>,
+    /// Until when (real Unix seconds) the previous hash key and webhook
+    /// secret (second in their lists) stay valid after a rotation.
+    pub previous_until: Option<i64>,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -143,6 +147,7 @@ struct MerchantRow {
     methods: String,
     webhook_disabled_at: Option<f64>,
     webhook_notice: Option<String>,
+    previous_until: Option<f64>,
 }
 
 fn corrupt(what: &str) -> worker::Error {
@@ -156,21 +161,29 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
         .first(None)
         .await?;
     let Some(r) = row else { return Ok(None) };
-    let hash_keys: Vec<String> = serde_json::from_str(&r.hash_keys).map_err(|_| corrupt("hash_keys"))?;
+    let mut hash_keys: Vec<String> = serde_json::from_str(&r.hash_keys).map_err(|_| corrupt("hash_keys"))?;
+    let mut webhook_secrets: Vec<String> = serde_json::from_str(&r.webhook_secrets).map_err(|_| corrupt("webhook_secrets"))?;
     if hash_keys.is_empty() {
         return Err(corrupt("hash_keys"));
+    }
+    // After a rotation's overlap, only the current key and secret count.
+    let previous_until = r.previous_until.map(|t| t as i64);
+    if previous_until.is_none_or(|t| t < crate::util::now().0) {
+        hash_keys.truncate(1);
+        webhook_secrets.truncate(1);
     }
     Ok(Some(Merchant {
         merchant_id: r.merchant_id,
         service_id: r.service_id,
         name: r.name,
         hash_keys,
-        webhook_secrets: serde_json::from_str(&r.webhook_secrets).map_err(|_| corrupt("webhook_secrets"))?,
+        webhook_secrets,
         webhook_url: r.webhook_url.filter(|u| !u.is_empty()),
         origins: serde_json::from_str(&r.origins).map_err(|_| corrupt("origins"))?,
         methods: serde_json::from_str(&r.methods).map_err(|_| corrupt("methods"))?,
         webhook_disabled_at: r.webhook_disabled_at.map(|t| t as i64),
         webhook_notice: r.webhook_notice,
+        previous_until,
     }))
 }
 
@@ -178,7 +191,7 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
 pub async fn save_merchant(db: &D1Database, m: &Merchant) -> worker::Result<()> {
     db.prepare(
         "UPDATE merchants SET name = ?3, hash_keys = ?4, webhook_secrets = ?5, webhook_url = ?6, origins = ?7, methods = ?8,
-         webhook_disabled_at = ?9, webhook_notice = ?10 WHERE merchant_id = ?1 AND service_id = ?2",
+         webhook_disabled_at = ?9, webhook_notice = ?10, previous_until = ?11 WHERE merchant_id = ?1 AND service_id = ?2",
     )
     .bind(&[
         m.merchant_id.as_str().into(),
@@ -191,6 +204,7 @@ pub async fn save_merchant(db: &D1Database, m: &Merchant) -> worker::Result<()> 
         serde_json::to_string(&m.methods)?.into(),
         m.webhook_disabled_at.map(|t| JsValue::from_f64(t as f64)).unwrap_or(JsValue::NULL),
         m.webhook_notice.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+        m.previous_until.map(|t| JsValue::from_f64(t as f64)).unwrap_or(JsValue::NULL),
     ])?
     .run()
     .await?;

@@ -265,4 +265,53 @@ mod tests {
         assert_eq!(transition(held.0, held.1, Input::ScreeningApproved).unwrap().0, Status::Authorized);
         assert_eq!(transition(held.0, held.1, Input::ScreeningDeclined).unwrap().0, Status::Failed);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A provider's decision, repeated and mixed with stale news in any
+        /// order, lands on the same final state: the machine refuses what
+        /// no longer applies instead of applying it twice.
+        fn apply_all(start: (Status, Amounts), inputs: &[Input]) -> (Status, Amounts) {
+            inputs.iter().fold(start, |(s, a), i| transition(s, a, *i).unwrap_or((s, a)))
+        }
+
+        proptest! {
+            #[test]
+            fn duplicated_and_reordered_screening_notifications_agree(
+                approve in any::<bool>(),
+                copies in 1usize..5,
+                stale in 0usize..4,
+                seed in any::<u64>(),
+            ) {
+                let held = run(&[Input::AttemptStarted, Input::ScreeningHeld { amount: Y(3000) }]).unwrap();
+                let decision = if approve { Input::ScreeningApproved } else { Input::ScreeningDeclined };
+                let mut inputs = vec![decision; copies];
+                inputs.extend(std::iter::repeat_n(Input::ScreeningHeld { amount: Y(3000) }, stale));
+                // A deterministic shuffle from the seed.
+                let mut x = seed | 1;
+                for i in (1..inputs.len()).rev() {
+                    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                    inputs.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+                let (status, _) = apply_all(held, &inputs);
+                prop_assert_eq!(status, if approve { Status::Authorized } else { Status::Failed });
+            }
+
+            #[test]
+            fn refunds_never_exceed_the_capture_however_repeated(copies in 1usize..6, amount in 1u64..=1000) {
+                let paid = run(&[Input::AttemptStarted, Input::Captured { amount: Y(1000) }]).unwrap();
+                // The same full refund reported several times: the first
+                // applies, the others are refused.
+                let full = vec![Input::Refunded { amount: Y(1000) }; copies];
+                let (s, a) = apply_all(paid, &full);
+                prop_assert_eq!((s, a.refunded), (Status::Refunded, Y(1000)));
+                let part = vec![Input::Refunded { amount: Y(amount) }; copies];
+                let (_, a) = apply_all(paid, &part);
+                prop_assert!(a.refunded <= Y(1000));
+                prop_assert_eq!(a.refunded.get() % amount, 0);
+            }
+        }
+    }
 }

@@ -80,7 +80,10 @@ pub async fn create(
         return Ok(Err(PurchaseError::NoMethodAvailable));
     }
     let payment_id = util::new_id("pay");
-    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0).await? {
+    let expires_at = now.0 + request.limit_second as i64;
+    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0, expires_at)
+        .await?
+    {
         return Ok(Err(PurchaseError::OrderIdReused));
     }
     let payment = Payment {
@@ -104,7 +107,7 @@ pub async fn create(
         pagecon_url: request.pagecon_url.into(),
         free: [request.free1, request.free2, request.free3],
         created_at: now.0,
-        expires_at: now.0 + request.limit_second as i64,
+        expires_at,
         status: Status::Pending,
         amounts: Amounts::default(),
         method: None,
@@ -147,7 +150,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
         Err(e) => return refuse(e),
     };
     let db = store::db(env, config.sandbox).await?;
-    let Some(merchant) = store::find_merchant(&db, &request.merchant_id, &request.service_id).await? else {
+    let Some(merchant) = store::find_merchant_cached(&db, &request.merchant_id, &request.service_id).await? else {
         return refuse(PurchaseError::UnknownMerchant);
     };
     // Freshness is checked against real time, as the merchant's clock

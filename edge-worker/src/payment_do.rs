@@ -794,7 +794,9 @@ impl DurableObject for PaymentObject {
                 if self.load().await?.is_some() {
                     return json(409, &serde_json::json!({"error": {"code": "exists"}}));
                 }
-                self.save(&ctx, &p).await?;
+                // The index row was written with the order id, due at expiry.
+                self.state.storage().put(KEY, &p).await?;
+                self.schedule(&ctx, &p).await?;
                 json(201, &serde_json::json!({"id": p.id}))
             }
             (worker::Method::Get, "/record") => match self.update(&ctx, |_, _| Ok(())).await? {

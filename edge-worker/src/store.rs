@@ -154,6 +154,42 @@ fn corrupt(what: &str) -> worker::Error {
     worker::Error::RustError(format!("merchant row has an unreadable {what}"))
 }
 
+thread_local! {
+    static MERCHANTS: std::cell::RefCell<Vec<(Merchant, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How long this isolate may reuse a merchant it read, for the hot path of
+/// purchase requests. Changes made through this isolate clear it at once;
+/// other isolates see them within this time.
+const MERCHANT_CACHE_MS: f64 = 5_000.0;
+
+/// [`find_merchant`] through a short per-isolate cache.
+pub async fn find_merchant_cached(db: &D1Database, merchant_id: &str, service_id: &str) -> worker::Result<Option<Merchant>> {
+    let now = js_sys::Date::now();
+    let hit = MERCHANTS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(m, at)| m.merchant_id == merchant_id && m.service_id == service_id && now - at < MERCHANT_CACHE_MS)
+            .map(|(m, _)| m.clone())
+    });
+    if let Some(m) = hit {
+        return Ok(Some(m));
+    }
+    let found = find_merchant(db, merchant_id, service_id).await?;
+    if let Some(m) = &found {
+        MERCHANTS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.retain(|(x, _)| !(x.merchant_id == m.merchant_id && x.service_id == m.service_id));
+            c.push((m.clone(), now));
+        });
+    }
+    Ok(found)
+}
+
+fn forget_merchant(merchant_id: &str, service_id: &str) {
+    MERCHANTS.with(|c| c.borrow_mut().retain(|(m, _)| !(m.merchant_id == merchant_id && m.service_id == service_id)));
+}
+
 pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str) -> worker::Result<Option<Merchant>> {
     let row: Option<MerchantRow> = db
         .prepare("SELECT * FROM merchants WHERE merchant_id = ?1 AND service_id = ?2")
@@ -189,6 +225,7 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
 
 /// Saves a merchant's changeable settings.
 pub async fn save_merchant(db: &D1Database, m: &Merchant) -> worker::Result<()> {
+    forget_merchant(&m.merchant_id, &m.service_id);
     db.prepare(
         "UPDATE merchants SET name = ?3, hash_keys = ?4, webhook_secrets = ?5, webhook_url = ?6, origins = ?7, methods = ?8,
          webhook_disabled_at = ?9, webhook_notice = ?10, previous_until = ?11 WHERE merchant_id = ?1 AND service_id = ?2",
@@ -213,6 +250,7 @@ pub async fn save_merchant(db: &D1Database, m: &Merchant) -> worker::Result<()> 
 
 /// Marks a merchant's webhook endpoint disabled after deliveries failed for days.
 pub async fn disable_webhook(db: &D1Database, merchant_id: &str, service_id: &str, now: i64, notice: &str) -> worker::Result<()> {
+    forget_merchant(merchant_id, service_id);
     db.prepare(
         "UPDATE merchants SET webhook_disabled_at = ?3, webhook_notice = ?4
          WHERE merchant_id = ?1 AND service_id = ?2 AND webhook_disabled_at IS NULL",
@@ -233,11 +271,12 @@ pub async fn insert_payment(
     order_id: &str,
     amount: u64,
     now: i64,
+    due_at: i64,
 ) -> worker::Result<bool> {
     let res = db
         .prepare(
-            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6)
+            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at)
+             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7)
              ON CONFLICT (merchant_id, order_id) DO NOTHING",
         )
         .bind(&[
@@ -247,6 +286,7 @@ pub async fn insert_payment(
             order_id.into(),
             JsValue::from_f64(amount as f64),
             JsValue::from_f64(now as f64),
+            JsValue::from_f64(due_at as f64),
         ])?
         .run()
         .await?;

@@ -231,9 +231,13 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     run(c)
 }
 
+/// Benchmarks run the production build of the Worker (no sandbox clock
+/// door), with the sandboxes and the sandbox merchant switched on by
+/// configuration as in development.
 fn bench(root: &Path) -> Result<()> {
     ensure_tools(root, true)?;
-    build(root)?;
+    build_widget(root)?;
+    build_worker(root, true)?;
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));

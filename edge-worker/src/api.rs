@@ -102,6 +102,11 @@ pub fn find_route<'a>(method: &str, path: &'a str) -> Result<(usize, Vec<&'a str
     }
 }
 
+/// The methods routed for a path.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    ROUTES.iter().filter(|(_, pattern)| matches(pattern, path).is_some()).map(|(m, _)| *m).collect()
+}
+
 /// Checks `X-Kessai-Merchant`, `X-Kessai-Timestamp` (±300 s) and
 /// `X-Kessai-Signature` (constant time, any current hash key).
 async fn authenticate(req: &Request, db: &D1Database, body: &[u8], path_and_query: &str) -> Result<Merchant, ApiError> {
@@ -139,7 +144,14 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config) -> worker::Res
     let method = req.method().to_string();
     let (route, params) = match find_route(&method, &path) {
         Ok(r) => r,
-        Err(e) => return e.response(),
+        Err(e) => {
+            let mut r = e.response()?;
+            if e.status == 405 {
+                // RFC 9110: a 405 lists the methods the resource supports.
+                r.headers_mut().set("allow", &allowed_methods(&path).join(", "))?;
+            }
+            return Ok(r);
+        }
     };
     let body = req.bytes().await?;
     if body.len() > 64 * 1024 {
@@ -497,6 +509,9 @@ async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiR
         m.webhook_disabled_at = None;
         m.webhook_notice = None;
     }
+    if put.allowed_origins.as_ref().is_some_and(Vec::is_empty) || put.enabled_methods.as_ref().is_some_and(Vec::is_empty) {
+        return Err(err(422, "empty_list", "allowed_origins and enabled_methods need at least one entry"));
+    }
     if let Some(origins) = put.allowed_origins {
         m.origins = origins
             .iter()
@@ -523,6 +538,20 @@ async fn list_payments(db: &D1Database, merchant: &Merchant, url: &worker::Url) 
         args.push(v);
         sql.push_str(&format!(" AND {clause} ?{}", args.len()));
     };
+    if let Some(st) = q.get("status") {
+        const STATUSES: [shared::payment::Status; 12] = {
+            use shared::payment::Status::*;
+            [Pending, Processing, Held, Authorized, Paid, PartiallyRefunded, Refunded, Cancelled, Failed, Expired, RejectedByMerchant, RefundRequired]
+        };
+        if !STATUSES.iter().any(|s| s.code() == st) {
+            return Err(err(400, "invalid_query", format!("status {st} is not a payment status")));
+        }
+    }
+    if let Some(m) = q.get("method") {
+        if PayMethod::from_code(m).is_none() {
+            return Err(err(400, "invalid_query", format!("method {m} is not one of netcash, prepaid, np, au, card")));
+        }
+    }
     for (name, clause) in [("order_id", "order_id ="), ("status", "status ="), ("method", "method =")] {
         if let Some(v) = q.get(name) {
             add(clause, v.as_str().into(), &mut sql);
@@ -602,5 +631,6 @@ mod tests {
         assert_eq!(find_route("DELETE", "/v1/payments/pay_1").err().unwrap().code, "method_not_allowed");
         assert_eq!(find_route("GET", "/v1/nothing").err().unwrap().code, "no_such_route");
         assert_eq!(find_route("GET", "/v1/payments//events").err().unwrap().code, "no_such_route");
+        assert_eq!(allowed_methods("/v1/merchant"), vec!["GET", "PUT"]);
     }
 }

@@ -3,6 +3,7 @@
 //! current time or on randomness takes it as an argument.
 
 pub mod card;
+pub mod httpsig;
 pub mod methods;
 pub mod money;
 pub mod netcash;

@@ -51,7 +51,7 @@ struct CardSummary {
     expiration_month: String,
     expiration_year: String,
     issued_in_japan: bool,
-    security_code_sent: bool,
+    cvn_sent: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -218,7 +218,7 @@ fn card_summary(card: &Value) -> Result<(CardSummary, String), (u16, Value)> {
             expiration_month: format!("{:0>2}", month),
             expiration_year: year.to_string(),
             issued_in_japan: number != "4242424242424242",
-            security_code_sent: cvc.is_some(),
+            cvn_sent: cvc.is_some(),
         },
         number.to_string(),
     ))

@@ -10,6 +10,7 @@ pub struct Config {
     pub prepaid: ProviderEndpoint,
     /// Where NET CASH sends its notifications (refund batch payouts).
     pub netcash_notify_url: String,
+    pub cybersource: CybersourceEndpoint,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -30,6 +31,34 @@ impl std::fmt::Debug for ProviderEndpoint {
             .field("base_url", &self.base_url)
             .field("merchant_code", &self.merchant_code)
             .field("secret", &"***")
+            .finish()
+    }
+}
+
+/// CyberSource's REST API and our shared-secret key there (HTTP Signature).
+#[derive(Clone)]
+pub struct CybersourceEndpoint {
+    /// `https://api.cybersource.com`, or the sandbox's base URL.
+    pub base_url: String,
+    pub merchant_id: String,
+    pub key_id: String,
+    /// Base64, as CyberSource's Business Center hands it out.
+    pub shared_secret: String,
+}
+
+impl CybersourceEndpoint {
+    pub fn credentials(&self) -> shared::httpsig::Credentials<'_> {
+        shared::httpsig::Credentials { merchant_id: &self.merchant_id, key_id: &self.key_id, shared_secret_b64: &self.shared_secret }
+    }
+}
+
+impl std::fmt::Debug for CybersourceEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CybersourceEndpoint")
+            .field("base_url", &self.base_url)
+            .field("merchant_id", &self.merchant_id)
+            .field("key_id", &self.key_id)
+            .field("shared_secret", &"***")
             .finish()
     }
 }
@@ -55,6 +84,12 @@ impl Config {
                 base_url: var(env, "PREPAID_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "PREPAID_SHOP_CODE")?,
                 secret: var(env, "PREPAID_API_SECRET")?,
+            },
+            cybersource: CybersourceEndpoint {
+                base_url: var(env, "CYBERSOURCE_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_id: var(env, "CYBERSOURCE_MERCHANT_ID")?,
+                key_id: var(env, "CYBERSOURCE_KEY_ID")?,
+                shared_secret: var(env, "CYBERSOURCE_SHARED_SECRET")?,
             },
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()

@@ -14,7 +14,7 @@ use crate::store::{self, Merchant};
 use crate::util;
 
 /// Methods with a working integration in this build.
-pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid];
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Card];
 
 const MAX_BODY: usize = 16 * 1024;
 

@@ -7,12 +7,15 @@
 //! request and are never stored.
 
 use serde_json::Value;
-use shared::methods::Method;
+use shared::card::CardDetails;
+use shared::methods::{Method, SalesMode};
 use shared::money::Yen;
 use shared::netcash::NetcashId;
 use shared::prepaid::PrepaidNumber;
+use shared::time::UnixTime;
 
 use crate::config::Config;
+use crate::connectors::cybersource::{self, Cybersource};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
 use crate::connectors::prepaid::{self, Prepaid};
 
@@ -20,6 +23,8 @@ use crate::connectors::prepaid::{self, Prepaid};
 pub enum ShopperInput {
     Netcash(NetcashId),
     Prepaid(PrepaidNumber),
+    /// Card number, expiry, CVC and payment option (JPO).
+    Card(CardDetails),
 }
 
 /// A refusal of the shopper's input, before any provider is asked.
@@ -45,11 +50,32 @@ impl ShopperInput {
         }
     }
 
+    /// Like [`ShopperInput::parse`], with the business time `now` for the
+    /// checks that need it (a card's expiry month, in JST).
+    pub fn parse_at(method: Method, body: &Value, now: UnixTime) -> Result<ShopperInput, InputError> {
+        match method {
+            Method::Card => {
+                // Numbers are accepted as well as strings for expiry fields.
+                let text = |name: &str| match body.get(name) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => String::new(),
+                };
+                let today = now.jst().date;
+                CardDetails::parse(&text("number"), &text("exp_month"), &text("exp_year"), &text("cvc"), body.get("option"), today.year, today.month)
+                    .map(ShopperInput::Card)
+                    .map_err(|e| InputError { code: e.code(), message: e.message() })
+            }
+            _ => ShopperInput::parse(method, body),
+        }
+    }
+
     /// The masked description kept with the payment.
     pub fn instrument(&self) -> String {
         match self {
             ShopperInput::Netcash(id) => format!("NET CASH ****{}", id.last4()),
             ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
+            ShopperInput::Card(c) => c.instrument(),
         }
     }
 }
@@ -74,8 +100,9 @@ pub enum AttemptOutcome {
     Unclear,
 }
 
-/// Performs the attempt at the provider.
-pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen) -> AttemptOutcome {
+/// Performs the attempt at the provider. `sales_mode` says whether an
+/// authorization is captured at once (card).
+pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, sales_mode: SalesMode) -> AttemptOutcome {
     match input {
         ShopperInput::Netcash(id) => {
             let c = Netcash { endpoint: &config.netcash };
@@ -95,6 +122,56 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
             prepaid::Outcome::Refused(code) => AttemptOutcome::Refused { code },
             prepaid::Outcome::Unknown(_) => AttemptOutcome::Unclear,
         },
+        ShopperInput::Card(card) => {
+            let c = Cybersource { endpoint: &config.cybersource };
+            let capture = sales_mode == SalesMode::Auto;
+            match c.authorize(request_id, card, amount.get(), capture).await {
+                cybersource::AuthOutcome::Approved { id } if capture => AttemptOutcome::Captured { provider_ref: id },
+                cybersource::AuthOutcome::Approved { id } => AttemptOutcome::Authorized { provider_ref: id },
+                cybersource::AuthOutcome::Refused { code, .. } => AttemptOutcome::Refused { code },
+                cybersource::AuthOutcome::MustVoid { id, code, why } => {
+                    worker::console_warn!("card authorization {request_id} ({id}) must not stand: {why}; voiding it");
+                    if let cybersource::OpOutcome::Refused(e) | cybersource::OpOutcome::Unknown(e) = c.void(&id, &format!("{request_id}-void")).await {
+                        worker::console_error!("void of {id} for {request_id} failed: {e}; it expires at the issuer");
+                    }
+                    AttemptOutcome::Refused { code }
+                }
+                cybersource::AuthOutcome::Unknown(why) => {
+                    worker::console_warn!("card authorization {request_id} unclear: {why}");
+                    AttemptOutcome::Unclear
+                }
+            }
+        }
+    }
+}
+
+/// The HTTP status of a refused attempt: 402 when the provider or issuer
+/// declined the money, 422 when the shopper's input or choice was refused.
+pub fn refusal_status(code: &str) -> u16 {
+    match code {
+        "insufficient_balance" | "card_declined" | "card_expired" => 402,
+        _ => 422,
+    }
+}
+
+/// What the shopper is told about a refused attempt.
+pub fn refusal_message(code: &str) -> &'static str {
+    match code {
+        "card_declined" => "the card was declined by its issuer; try another card",
+        "card_expired" => "the card issuer says the card has expired",
+        "invalid_cvc" => "the card issuer refused the security code",
+        "payment_option_unavailable" => "this payment option is not available for this card",
+        "card_not_accepted" => "cards of this brand are not accepted",
+        "card_authentication_required" => "the card issuer asks for authentication this checkout does not offer; try another card",
+        _ => "the provider refused the payment",
+    }
+}
+
+fn card_op(out: cybersource::OpOutcome) -> Result<String, String> {
+    match out {
+        cybersource::OpOutcome::Done { id } => Ok(id),
+        cybersource::OpOutcome::Refused(why) => Err(why),
+        cybersource::OpOutcome::Unknown(why) => Err(format!("unclear: {why}")),
     }
 }
 
@@ -107,14 +184,18 @@ pub fn can_roll_back(method: Method) -> bool {
 /// Settles (captures) an authorization, fully or partly; for NP, reports
 /// the shipment that fixes the sale.
 pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
-    let _ = (config, provider_ref, key, amount);
-    Err(format!("{} has no settlement in this build", method.code()))
+    match method {
+        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).capture(provider_ref, key, amount.get()).await),
+        _ => Err(format!("{} has no settlement in this build", method.code())),
+    }
 }
 
 /// Cancels an authorization (void), or a sale not yet fixed.
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
-    let _ = (config, provider_ref, key);
-    Err(format!("{} cannot be cancelled in this build", method.code()))
+    match method {
+        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
+        _ => Err(format!("{} cannot be cancelled in this build", method.code())),
+    }
 }
 
 /// Gives money back to the shopper through the provider. `key` makes the
@@ -127,6 +208,7 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
             prepaid::Outcome::Unknown(why) => Err(format!("unclear: {why}")),
         },
         Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
-        Method::Np | Method::Au | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
+        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
+        Method::Np | Method::Au => Err(format!("{} refunds are not available in this build", method.code())),
     }
 }

@@ -300,7 +300,7 @@ impl PaymentObject {
     /// The shopper pays with `method`: the same flow for every method.
     async fn pay(&self, ctx: &Ctx, method: Method, mut req: Request) -> worker::Result<Response> {
         let body: serde_json::Value = req.json().await.unwrap_or(serde_json::Value::Null);
-        let input = match methods::ShopperInput::parse(method, &body) {
+        let input = match methods::ShopperInput::parse_at(method, &body, ctx.clock.now()) {
             Ok(i) => i,
             Err(e) => return shopper_error(422, e.code, e.message, None),
         };
@@ -322,7 +322,7 @@ impl PaymentObject {
                 Ok((format!("{}-{}", p.id, p.attempts), p.amount))
             })
             .await?;
-        let ((request_id, amount), _) = match started {
+        let ((request_id, amount), started) = match started {
             Ok(v) => v,
             Err(r) => {
                 let p = self.load().await?;
@@ -331,7 +331,7 @@ impl PaymentObject {
             }
         };
 
-        let outcome = methods::attempt(&ctx.config, &input, &request_id, amount).await;
+        let outcome = methods::attempt(&ctx.config, &input, &request_id, amount, started.sales_mode).await;
         drop(input);
 
         let (_, p) = self
@@ -376,10 +376,7 @@ impl PaymentObject {
                 json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
             }
             AttemptOutcome::Redirect { url, .. } => json(200, &serde_json::json!({"status": "redirect", "redirect_url": url, "next": null})),
-            AttemptOutcome::Refused { code } => {
-                let status = if code == "insufficient_balance" { 402 } else { 422 };
-                shopper_error(status, code, "the provider refused the payment", None)
-            }
+            AttemptOutcome::Refused { code } => shopper_error(methods::refusal_status(code), code, methods::refusal_message(code), None),
             AttemptOutcome::Unclear => shopper_error(502, "provider_unavailable", "the provider did not answer; try again", None),
         }
     }

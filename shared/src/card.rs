@@ -61,6 +61,41 @@ pub enum CardError {
     Expired,
     #[error("the security code has 3 or 4 digits")]
     Cvc,
+    #[error("cards of this brand are not accepted")]
+    Brand,
+    #[error("the payment option is not one of single, bonus, installment, revolving, bonus_installment (with 3, 5, 6, 10, 12, 15, 18, 20 or 24 payments)")]
+    InvalidOption,
+    #[error("this payment option needs a Visa card")]
+    OptionUnavailable,
+}
+
+impl CardError {
+    /// The error code the hosted page shows (HTTP 422, before any provider is asked).
+    pub fn code(self) -> &'static str {
+        match self {
+            CardError::Length | CardError::Luhn | CardError::Character | CardError::Brand => "invalid_card_number",
+            CardError::Expiry => "invalid_expiry",
+            CardError::Expired => "card_expired",
+            CardError::Cvc => "invalid_cvc",
+            CardError::InvalidOption => "invalid_payment_option",
+            CardError::OptionUnavailable => "payment_option_unavailable",
+        }
+    }
+
+    /// The same as `Display`, as a static string.
+    pub fn message(self) -> &'static str {
+        match self {
+            CardError::Length => "the card number has 14 to 16 digits",
+            CardError::Luhn => "the card number is not valid (check digit)",
+            CardError::Character => "the card number has only digits",
+            CardError::Expiry => "the expiry date is not a valid month",
+            CardError::Expired => "the card has expired",
+            CardError::Cvc => "the security code has 3 or 4 digits",
+            CardError::Brand => "cards of this brand are not accepted",
+            CardError::InvalidOption => "the payment option is not one of single, bonus, installment, revolving, bonus_installment (with 3, 5, 6, 10, 12, 15, 18, 20 or 24 payments)",
+            CardError::OptionUnavailable => "this payment option needs a Visa card",
+        }
+    }
 }
 
 /// The Luhn check over ASCII digits.
@@ -198,6 +233,72 @@ pub fn allowed(brand: Brand, option: PaymentOption) -> bool {
     }
 }
 
+impl PaymentOption {
+    /// Reads the hosted page's `option` (`{"kind": "single"}`,
+    /// `{"kind": "installment", "count": 3}`, …); absent means single.
+    pub fn from_json(v: Option<&serde_json::Value>) -> Result<PaymentOption, CardError> {
+        let option = match v {
+            None | Some(serde_json::Value::Null) => PaymentOption::Single,
+            Some(v) => PaymentOption::deserialize(v).map_err(|_| CardError::InvalidOption)?,
+        };
+        match option {
+            PaymentOption::Installment { count } | PaymentOption::BonusInstallment { count } if !INSTALLMENT_COUNTS.contains(&count) => {
+                Err(CardError::InvalidOption)
+            }
+            o => Ok(o),
+        }
+    }
+
+    /// Whether the option exists only as a Japanese Payment Option (every
+    /// option but single).
+    pub fn jpo_only(self) -> bool {
+        self != PaymentOption::Single
+    }
+}
+
+/// What the shopper entered on the card form, validated. It exists only
+/// for the length of one request; `Debug` is masked and nothing of it but
+/// [`CardDetails::instrument`] may be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardDetails {
+    pub number: CardNumber,
+    pub expiry: Expiry,
+    pub cvc: Cvc,
+    pub option: PaymentOption,
+}
+
+impl CardDetails {
+    /// Checks the card form in the order the shopper reads it: number
+    /// (and brand), expiry against the business month (JST) `today`, CVC,
+    /// then whether the card's brand allows the payment option.
+    pub fn parse(
+        number: &str,
+        exp_month: &str,
+        exp_year: &str,
+        cvc: &str,
+        option: Option<&serde_json::Value>,
+        today_year: i32,
+        today_month: u8,
+    ) -> Result<CardDetails, CardError> {
+        let number = CardNumber::parse(number)?;
+        if number.brand() == Brand::Unknown {
+            return Err(CardError::Brand);
+        }
+        let expiry = Expiry::parse(exp_month, exp_year, today_year, today_month)?;
+        let cvc = Cvc::parse(cvc.trim())?;
+        let option = PaymentOption::from_json(option)?;
+        if !allowed(number.brand(), option) {
+            return Err(CardError::OptionUnavailable);
+        }
+        Ok(CardDetails { number, expiry, cvc, option })
+    }
+
+    /// The masked description kept with the payment: `visa ****1111 12/2030`.
+    pub fn instrument(&self) -> String {
+        format!("{} ****{} {:02}/{}", self.number.brand().code(), self.number.last4(), self.expiry.month, self.expiry.year)
+    }
+}
+
 /// Whether a single payment is sent with JPO (Visa issued in Japan) or as
 /// an ordinary payment.
 pub fn single_uses_jpo(brand: Brand, issued_in_japan: bool) -> bool {
@@ -239,6 +340,44 @@ mod tests {
         assert_eq!(Expiry::parse("11", "2026", 2026, 11), Ok(Expiry { month: 11, year: 2026 }));
         assert_eq!(Expiry::parse("10", "2026", 2026, 11), Err(CardError::Expired));
         assert_eq!(Expiry::parse("13", "2030", 2026, 11), Err(CardError::Expiry));
+    }
+
+    #[test]
+    fn card_form() {
+        use serde_json::json;
+        let ok = CardDetails::parse("4111 1111 1111 1111", "12", "2030", "123", Some(&json!({"kind": "installment", "count": 3})), 2026, 11).unwrap();
+        assert_eq!(ok.option, PaymentOption::Installment { count: 3 });
+        assert_eq!(ok.instrument(), "visa ****1111 12/2030");
+        let shown = format!("{ok:?}");
+        assert!(!shown.contains("4111111111111111") && !shown.contains("123"), "{shown}");
+        assert_eq!(CardDetails::parse("4111111111111111", "1", "30", "1234", None, 2026, 11).unwrap().instrument(), "visa ****1111 01/2030");
+        let err = |n: &str, m: &str, y: &str, c: &str, o: serde_json::Value| {
+            CardDetails::parse(n, m, y, c, Some(&o), 2026, 11).map(|_| ()).map_err(CardError::code)
+        };
+        let single = json!({"kind": "single"});
+        assert_eq!(err("4111111111111112", "12", "2030", "123", single.clone()), Err("invalid_card_number"));
+        assert_eq!(err("6011111111111117", "12", "2030", "123", single.clone()), Err("invalid_card_number"));
+        assert_eq!(err("4111111111111111", "13", "2030", "123", single.clone()), Err("invalid_expiry"));
+        assert_eq!(err("4111111111111111", "", "2030", "123", single.clone()), Err("invalid_expiry"));
+        assert_eq!(err("4111111111111111", "10", "2026", "123", single.clone()), Err("card_expired"));
+        assert_eq!(err("4111111111111111", "11", "2026", "123", single.clone()), Ok(()));
+        assert_eq!(err("4111111111111111", "12", "2030", "12", single.clone()), Err("invalid_cvc"));
+        assert_eq!(err("4111111111111111", "12", "2030", "12a", single.clone()), Err("invalid_cvc"));
+        assert_eq!(err("4111111111111111", "12", "2030", "123", json!({"kind": "installment", "count": 4})), Err("invalid_payment_option"));
+        assert_eq!(err("4111111111111111", "12", "2030", "123", json!({"kind": "installment"})), Err("invalid_payment_option"));
+        assert_eq!(err("4111111111111111", "12", "2030", "123", json!({"kind": "lump"})), Err("invalid_payment_option"));
+        assert_eq!(err("4111111111111111", "12", "2030", "123", json!("single")), Err("invalid_payment_option"));
+        assert_eq!(err("5555555555554444", "12", "2030", "123", json!({"kind": "installment", "count": 3})), Err("payment_option_unavailable"));
+        assert_eq!(err("5555555555554444", "12", "2030", "123", json!({"kind": "revolving"})), Err("payment_option_unavailable"));
+        assert_eq!(err("5555555555554444", "12", "2030", "123", single), Ok(()));
+        for (o, want) in [
+            (json!({"kind": "bonus"}), PaymentOption::Bonus),
+            (json!({"kind": "revolving"}), PaymentOption::Revolving),
+            (json!({"kind": "bonus_installment", "count": 24}), PaymentOption::BonusInstallment { count: 24 }),
+        ] {
+            assert_eq!(PaymentOption::from_json(Some(&o)), Ok(want));
+        }
+        assert_eq!(PaymentOption::from_json(None), Ok(PaymentOption::Single));
     }
 
     #[test]

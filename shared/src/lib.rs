@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod holidays;
+pub mod httpsig;
 pub mod methods;
 pub mod money;
 pub mod netcash;

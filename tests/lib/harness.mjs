@@ -162,6 +162,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
     NETCASH_NOTIFY_URL: `${base}/provider/netcash/notify`,
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
+    CYBERSOURCE_BASE_URL: `${base}/sandbox/cybersource`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

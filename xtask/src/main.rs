@@ -118,16 +118,18 @@ fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
         c.args(["install", "worker-build", "--version", WORKER_BUILD_VERSION, "--locked", "--force"]);
         run(c)?;
     }
-    let stamp = root.join("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package-lock.json"))) {
-        (Ok(s), Ok(l)) => s.modified()? >= l.modified()? && root.join("node_modules/.bin/wrangler").exists(),
-        _ => false,
-    };
+    // npm packages: installed when package-lock.json differs from what was
+    // installed last (its content, not its file date, decides).
+    let lock = std::fs::read(root.join("package-lock.json")).context("package-lock.json")?;
+    let lock_id = format!("{:016x}", fnv1a(&lock));
+    let stamp = root.join("node_modules/.kessai-lock");
+    let fresh = root.join("node_modules/.bin/wrangler").exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == lock_id);
     if !fresh {
         step("installing npm packages (Node 22, wrangler, binaryen, playwright-core, standardwebhooks)");
         let mut c = cmd(root, "npm");
         c.args(["ci", "--no-audit", "--no-fund"]);
         run(c)?;
+        std::fs::write(&stamp, &lock_id)?;
     }
     let has_browser = Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
     // Japanese text in the end-to-end screenshots needs a CJK font.
@@ -147,6 +149,11 @@ fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
         apt(&["install", "-y", "chromium", "chromium-driver", "fonts-noto-cjk"])?;
     }
     Ok(())
+}
+
+/// FNV-1a, to recognise a file's content without a hashing dependency.
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf29ce484222325, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
 }
 
 fn which(root: &Path, program: &str) -> Result<String> {

@@ -5,6 +5,7 @@
 //! `SANDBOX = "on"`, under `/sandbox/<provider>/…`; each provider's state
 //! lives in its own instance of [`SandboxObject`].
 
+pub mod cybersource;
 pub mod netcash;
 pub mod prepaid;
 
@@ -13,7 +14,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use crate::config::Config;
 
 /// The providers that have a sandbox.
-pub const PROVIDERS: &[&str] = &["netcash", "prepaid"];
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "cybersource"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -67,6 +68,7 @@ impl DurableObject for SandboxObject {
         match provider.as_str() {
             "netcash" => netcash::handle(&storage, &config, &req, &path, &body, now).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
+            "cybersource" => cybersource::handle(&storage, &config, &req, &path, &body).await,
             _ => Response::error("no such sandbox", 404),
         }
     }

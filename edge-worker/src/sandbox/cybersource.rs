@@ -1,0 +1,536 @@
+//! The CyberSource sandbox: CyberSource's REST payments API as our
+//! connector and CyberSource's own SDKs speak it, under
+//! `/sandbox/cybersource/pts/v2/…`, for one merchant with a JPY account
+//! at Sumitomo Mitsui Card.
+//!
+//! * Every request must carry a valid HTTP Signature
+//!   ([`shared::httpsig::verify`]): known `v-c-merchant-id` and key id,
+//!   `Digest` matching the body, `Date` within 5 minutes, signature over
+//!   the listed headers, `request-target` (never `(request-target)`).
+//!   Refusals are 401 JSON. `request-target` is the path below the
+//!   sandbox's mount point, `/pts/v2/payments`, as behind a gateway.
+//! * `POST /pts/v2/payments` authorizes (and captures when
+//!   `processingInformation.capture` is true), checking Japanese Payment
+//!   Options as CyberSource does (codes of the SDK model
+//!   `Ptsv2paymentsProcessingInformationJapanPaymentOptions`: `10` single,
+//!   `21`–`24` bonus, `61` installment, `31`–`34` bonus + installment,
+//!   `80` revolving; installment counts 3, 5, 6, 10, 12, 15, 18, 20, 24).
+//! * `POST /pts/v2/payments/{id}/captures` (≤ what is still authorized,
+//!   partial allowed), `/voids` (only before any capture), `/refunds`
+//!   (≤ what is captured and not yet refunded). A follow-on repeated with
+//!   the same `clientReferenceInformation.code` answers as the first time.
+//!
+//! Test cards (PRODUCT §9): `4111111111111111` Visa issued in Japan,
+//! approved; `4242424242424242` Visa issued abroad, approved, JPO single
+//! refused; `5555555555554444` Mastercard, no JPO options;
+//! `4000000000000002` declined by the issuer. Any other valid number is
+//! approved as a card issued in Japan.
+//!
+//! Card numbers are never stored: a payment keeps brand, last 4 and
+//! expiry. `GET /sandbox/cybersource/inspect/payments/{id}` and
+//! `/inspect/references/{code}` (not CyberSource's API) show what was
+//! received, without card data.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use shared::card::{luhn, Brand};
+use shared::httpsig;
+use worker::{Request, Response, Storage};
+
+use crate::config::Config;
+use crate::util::{self, json};
+
+const INSTALLMENTS: [&str; 9] = ["3", "5", "6", "10", "12", "15", "18", "20", "24"];
+
+/// What the sandbox keeps of a card: never the number.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct CardSummary {
+    brand: String,
+    last4: String,
+    expiration_month: String,
+    expiration_year: String,
+    issued_in_japan: bool,
+    cvn_sent: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct FollowOn {
+    id: String,
+    code: String,
+    amount: u64,
+    at: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Payment {
+    id: String,
+    reference: String,
+    /// AUTHORIZED, DECLINED or VOIDED.
+    status: String,
+    card: CardSummary,
+    /// `processingInformation` as received.
+    processing_information: Value,
+    currency: String,
+    authorized: u64,
+    captured: u64,
+    refunded: u64,
+    captures: Vec<FollowOn>,
+    voids: Vec<FollowOn>,
+    refunds: Vec<FollowOn>,
+    created_at: i64,
+}
+
+/// One `POST /pts/v2/payments` as received, whatever its answer.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Attempt {
+    at: i64,
+    http_status: u16,
+    status: String,
+    reason: Option<String>,
+    message: Option<String>,
+    payment_id: Option<String>,
+    card: Option<CardSummary>,
+    processing_information: Value,
+    order_information: Value,
+}
+
+fn now_utc() -> String {
+    util::now().rfc3339_utc()
+}
+
+/// A CyberSource-style transaction id: 22 digits.
+fn transaction_id() -> String {
+    let mut b = [0u8; 21];
+    getrandom::fill(&mut b).expect("the Worker has a random source");
+    std::iter::once('7').chain(b.iter().map(|x| (b'0' + x % 10) as char)).collect()
+}
+
+fn invalid(status: u16, reason: &str, message: &str, field: Option<&str>) -> (u16, Value) {
+    // `submitTimeUtc` is added when the answer is sent.
+    let mut v = json!({"status": "INVALID_REQUEST", "reason": reason, "message": message});
+    if let Some(f) = field {
+        v["details"] = json!([{"field": f, "reason": if reason == "MISSING_FIELD" { "MISSING_FIELD" } else { "INVALID_DATA" }}]);
+    }
+    (status, v)
+}
+
+/// Whole yen from `totalAmount` (`"1100"` or `"1100.00"`; JPY has no
+/// minor unit).
+fn parse_yen(s: &str) -> Option<u64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || whole.len() > 12 || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+fn amount_of(body: &Value) -> Result<(u64, String), (u16, Value)> {
+    let ad = &body["orderInformation"]["amountDetails"];
+    let total = ad["totalAmount"].as_str().ok_or_else(|| {
+        invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("orderInformation.amountDetails.totalAmount"))
+    })?;
+    let currency = ad["currency"].as_str().ok_or_else(|| {
+        invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("orderInformation.amountDetails.currency"))
+    })?;
+    if currency != "JPY" {
+        return Err(invalid(400, "INVALID_DATA", "Declined - this merchant account settles in JPY only", Some("orderInformation.amountDetails.currency")));
+    }
+    match parse_yen(total) {
+        Some(n) if n > 0 => Ok((n, currency.to_string())),
+        _ => Err(invalid(400, "INVALID_AMOUNT", "Declined - the amount must be a positive whole number of yen", Some("orderInformation.amountDetails.totalAmount"))),
+    }
+}
+
+/// Checks `processingInformation.japanPaymentOptions` for a card, as
+/// CyberSource and Sumitomo Mitsui Card do.
+fn check_jpo(jpo: &Value, brand: Brand, issued_in_japan: bool) -> Result<(), (u16, Value)> {
+    if jpo.is_null() {
+        return Ok(());
+    }
+    const PM: &str = "processingInformation.japanPaymentOptions.paymentMethod";
+    const INST: &str = "processingInformation.japanPaymentOptions.installments";
+    let Some(method) = jpo["paymentMethod"].as_str() else {
+        return Err(invalid(400, "MISSING_FIELD", "Declined - japanPaymentOptions needs paymentMethod", Some(PM)));
+    };
+    if brand != Brand::Visa {
+        return Err(invalid(
+            400,
+            "INVALID_DATA",
+            "Declined - Japanese Payment Options need a Visa card (acquirer Sumitomo Mitsui Card)",
+            Some(PM),
+        ));
+    }
+    let installments = jpo["installments"].as_str();
+    let needs_installments = match method {
+        "10" => {
+            if !issued_in_japan {
+                return Err(invalid(
+                    400,
+                    "INVALID_DATA",
+                    "Declined - Japanese Payment Options single payment (paymentMethod 10) requires a Visa card issued in Japan",
+                    Some(PM),
+                ));
+            }
+            false
+        }
+        "21" | "22" | "23" | "24" | "80" => false,
+        "61" | "31" | "32" | "33" | "34" => true,
+        _ => return Err(invalid(400, "INVALID_DATA", "Declined - unknown Japanese payment method code", Some(PM))),
+    };
+    match (needs_installments, installments) {
+        (true, Some(n)) if INSTALLMENTS.contains(&n) => Ok(()),
+        (true, Some(_)) => Err(invalid(400, "INVALID_DATA", "Declined - installments must be 3, 5, 6, 10, 12, 15, 18, 20 or 24", Some(INST))),
+        (true, None) => Err(invalid(400, "MISSING_FIELD", "Declined - this payment method needs installments", Some(INST))),
+        (false, Some(_)) => Err(invalid(400, "INVALID_DATA", "Declined - this payment method takes no installments", Some(INST))),
+        (false, None) => Ok(()),
+    }
+}
+
+fn card_summary(card: &Value) -> Result<(CardSummary, String), (u16, Value)> {
+    let missing = |f: &str| invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some(f));
+    let number = card["number"].as_str().ok_or_else(|| missing("paymentInformation.card.number"))?;
+    if !(12..=19).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) || !luhn(number) {
+        return Err(invalid(400, "INVALID_DATA", "Declined - the card number is not valid", Some("paymentInformation.card.number")));
+    }
+    let month = card["expirationMonth"].as_str().ok_or_else(|| missing("paymentInformation.card.expirationMonth"))?;
+    let year = card["expirationYear"].as_str().ok_or_else(|| missing("paymentInformation.card.expirationYear"))?;
+    if !matches!(month.parse::<u8>(), Ok(1..=12)) || month.len() > 2 {
+        return Err(invalid(400, "INVALID_DATA", "Declined - expirationMonth is 01 to 12", Some("paymentInformation.card.expirationMonth")));
+    }
+    if year.len() != 4 || year.parse::<u16>().is_err() {
+        return Err(invalid(400, "INVALID_DATA", "Declined - expirationYear has 4 digits", Some("paymentInformation.card.expirationYear")));
+    }
+    let cvc = card["securityCode"].as_str();
+    if let Some(c) = cvc {
+        if !(3..=4).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(400, "INVALID_DATA", "Declined - securityCode has 3 or 4 digits", Some("paymentInformation.card.securityCode")));
+        }
+    }
+    let brand = Brand::detect(number);
+    Ok((
+        CardSummary {
+            brand: brand.code().to_string(),
+            last4: number[number.len() - 4..].to_string(),
+            expiration_month: format!("{:0>2}", month),
+            expiration_year: year.to_string(),
+            issued_in_japan: number != "4242424242424242",
+            cvn_sent: cvc.is_some(),
+        },
+        number.to_string(),
+    ))
+}
+
+async fn authorize(storage: &Storage, body: &Value) -> worker::Result<(u16, Value)> {
+    let pi = body.get("processingInformation").cloned().unwrap_or(Value::Null);
+    let oi = body.get("orderInformation").cloned().unwrap_or(Value::Null);
+    let code = body["clientReferenceInformation"]["code"].as_str().unwrap_or("").to_string();
+    let mut card = None;
+    let mut payment_id = None;
+    let answer: (u16, Value) = 'answer: {
+        if code.is_empty() {
+            break 'answer invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("clientReferenceInformation.code"));
+        }
+        let (summary, number) = match card_summary(&body["paymentInformation"]["card"]) {
+            Ok(c) => c,
+            Err(e) => break 'answer e,
+        };
+        card = Some(summary.clone());
+        let (amount, currency) = match amount_of(body) {
+            Ok(a) => a,
+            Err(e) => break 'answer e,
+        };
+        let brand = Brand::detect(&number);
+        if let Err(e) = check_jpo(&pi["japanPaymentOptions"], brand, summary.issued_in_japan) {
+            break 'answer e;
+        }
+        let capture = pi["capture"].as_bool().unwrap_or(false);
+        let id = transaction_id();
+        payment_id = Some(id.clone());
+        let today = util::now().jst().date;
+        let expired = (summary.expiration_year.parse::<i32>().unwrap_or(0), summary.expiration_month.parse::<u8>().unwrap_or(0)) < (today.year, today.month);
+        let decline = if number == "4000000000000002" {
+            Some(("PROCESSOR_DECLINED", "Decline - General decline of the card. No other information provided by the issuing bank."))
+        } else if expired {
+            Some(("EXPIRED_CARD", "Decline - Expired card. You might also receive this if the expiration date you provided does not match the date the issuing bank has on file."))
+        } else {
+            None
+        };
+        let card_type = json!({"type": match brand { Brand::Visa => "001", Brand::Mastercard => "002", Brand::Amex => "003", Brand::Diners => "005", Brand::Jcb => "007", Brand::Unknown => "000" }});
+        let mut p = Payment {
+            id: id.clone(),
+            reference: code.clone(),
+            status: "AUTHORIZED".into(),
+            card: summary,
+            processing_information: pi.clone(),
+            currency,
+            authorized: amount,
+            captured: 0,
+            refunded: 0,
+            captures: vec![],
+            voids: vec![],
+            refunds: vec![],
+            created_at: util::now().0,
+        };
+        if let Some((reason, message)) = decline {
+            p.status = "DECLINED".into();
+            p.authorized = 0;
+            storage.put(&format!("pay:{id}"), &p).await?;
+            break 'answer (
+                201,
+                json!({
+                    "_links": {"self": {"method": "GET", "href": format!("/pts/v2/payments/{id}")}},
+                    "clientReferenceInformation": {"code": code},
+                    "errorInformation": {"reason": reason, "message": message},
+                    "id": id,
+                    "paymentInformation": {"card": card_type},
+                    "processorInformation": {"responseCode": "05"},
+                    "status": "DECLINED",
+                    "submitTimeUtc": now_utc(),
+                }),
+            );
+        }
+        if capture {
+            p.captured = amount;
+            p.captures.push(FollowOn { id: id.clone(), code: code.clone(), amount, at: util::now().0 });
+        }
+        storage.put(&format!("pay:{id}"), &p).await?;
+        let mut links = json!({
+            "self": {"method": "GET", "href": format!("/pts/v2/payments/{id}")},
+            "authReversal": {"method": "POST", "href": format!("/pts/v2/payments/{id}/reversals")},
+        });
+        if !capture {
+            links["capture"] = json!({"method": "POST", "href": format!("/pts/v2/payments/{id}/captures")});
+        }
+        (
+            201,
+            json!({
+                "_links": links,
+                "clientReferenceInformation": {"code": code},
+                "id": id,
+                "orderInformation": {"amountDetails": {"authorizedAmount": amount.to_string(), "currency": "JPY"}},
+                "paymentAccountInformation": {"card": card_type},
+                "paymentInformation": {"card": card_type},
+                "processorInformation": {"approvalCode": &id[16..], "responseCode": "00", "transactionId": &id[7..]},
+                "reconciliationId": &id[6..],
+                "status": "AUTHORIZED",
+                "submitTimeUtc": now_utc(),
+            }),
+        )
+    };
+    // The inspection record of this request, without card data.
+    let mut order = oi;
+    if let Some(o) = order.as_object_mut() {
+        o.remove("billTo");
+    }
+    let attempt = Attempt {
+        at: util::now().0,
+        http_status: answer.0,
+        status: answer.1["status"].as_str().unwrap_or("").to_string(),
+        reason: answer.1["errorInformation"]["reason"].as_str().or(answer.1["reason"].as_str()).map(str::to_string),
+        message: answer.1["errorInformation"]["message"].as_str().or(answer.1["message"].as_str()).map(str::to_string),
+        payment_id,
+        card,
+        processing_information: pi,
+        order_information: order,
+    };
+    let key = format!("ref:{code}");
+    let mut attempts = storage.get::<Vec<Attempt>>(&key).await?.unwrap_or_default();
+    attempts.push(attempt);
+    storage.put(&key, &attempts).await?;
+    Ok(answer)
+}
+
+async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> worker::Result<(u16, Value)> {
+    let code = body["clientReferenceInformation"]["code"].as_str().unwrap_or("").to_string();
+    if code.is_empty() {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("clientReferenceInformation.code")));
+    }
+    let replay_key = format!("op:{id}:{kind}:{code}");
+    if let Some(first) = storage.get::<(u16, Value)>(&replay_key).await? {
+        return Ok(first);
+    }
+    let Some(mut p) = storage.get::<Payment>(&format!("pay:{id}")).await? else {
+        return Ok(invalid(404, "INVALID_PAYMENT_ID", "Declined - the payment id is not known", None));
+    };
+    let now = util::now().0;
+    let new_id = transaction_id();
+    let answer = 'answer: {
+        if p.status == "DECLINED" {
+            break 'answer invalid(400, "INVALID_DATA", "Declined - the payment was declined; there is nothing to follow up", None);
+        }
+        match kind {
+            "voids" => {
+                if p.status == "VOIDED" {
+                    break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment is already voided", None);
+                }
+                if p.captured > 0 {
+                    break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment has been captured; refund it instead", None);
+                }
+                let amount = p.authorized;
+                p.status = "VOIDED".into();
+                p.voids.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
+                (
+                    201,
+                    json!({
+                        "_links": {"self": {"method": "GET", "href": format!("/pts/v2/voids/{new_id}")}},
+                        "clientReferenceInformation": {"code": code},
+                        "id": new_id,
+                        "status": "VOIDED",
+                        "submitTimeUtc": now_utc(),
+                        "voidAmountDetails": {"currency": "JPY", "voidAmount": amount.to_string()},
+                    }),
+                )
+            }
+            "captures" | "refunds" => {
+                let (amount, _) = match amount_of(body) {
+                    Ok(a) => a,
+                    Err(e) => break 'answer e,
+                };
+                if p.status == "VOIDED" {
+                    break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment is voided", None);
+                }
+                if kind == "captures" {
+                    let left = p.authorized - p.captured;
+                    if amount > left {
+                        break 'answer invalid(
+                            400,
+                            "INVALID_AMOUNT",
+                            &format!("Declined - The capture amount exceeds the amount still authorized ({left} JPY)"),
+                            Some("orderInformation.amountDetails.totalAmount"),
+                        );
+                    }
+                    p.captured += amount;
+                    p.captures.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
+                    (
+                        201,
+                        json!({
+                            "_links": {"self": {"method": "GET", "href": format!("/pts/v2/captures/{new_id}")}, "void": {"method": "POST", "href": format!("/pts/v2/captures/{new_id}/voids")}},
+                            "clientReferenceInformation": {"code": code},
+                            "id": new_id,
+                            "orderInformation": {"amountDetails": {"totalAmount": amount.to_string(), "currency": "JPY"}},
+                            "reconciliationId": &new_id[6..],
+                            "status": "PENDING",
+                            "submitTimeUtc": now_utc(),
+                        }),
+                    )
+                } else {
+                    let left = p.captured - p.refunded;
+                    if amount > left {
+                        break 'answer invalid(
+                            400,
+                            "INVALID_AMOUNT",
+                            &format!("Declined - The refund amount exceeds the amount captured and not yet refunded ({left} JPY)"),
+                            Some("orderInformation.amountDetails.totalAmount"),
+                        );
+                    }
+                    p.refunded += amount;
+                    p.refunds.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
+                    (
+                        201,
+                        json!({
+                            "_links": {"self": {"method": "GET", "href": format!("/pts/v2/refunds/{new_id}")}, "void": {"method": "POST", "href": format!("/pts/v2/refunds/{new_id}/voids")}},
+                            "clientReferenceInformation": {"code": code},
+                            "id": new_id,
+                            "refundAmountDetails": {"currency": "JPY", "refundAmount": amount.to_string()},
+                            "status": "PENDING",
+                            "submitTimeUtc": now_utc(),
+                        }),
+                    )
+                }
+            }
+            _ => invalid(404, "NOT_SUPPORTED", "no such operation", None),
+        }
+    };
+    if answer.0 == 201 {
+        storage.put(&format!("pay:{id}"), &p).await?;
+        storage.put(&replay_key, &answer).await?;
+    }
+    Ok(answer)
+}
+
+fn unauthorized(e: &httpsig::SigError) -> worker::Result<Response> {
+    json(401, &json!({"response": {"rmsg": "Authentication Failed"}, "reason": e.code(), "message": e.to_string()}))
+}
+
+pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, body: &str) -> worker::Result<Response> {
+    // Inspection for people and tests, not part of CyberSource's API.
+    if req.method() == worker::Method::Get {
+        if let Some(id) = path.strip_prefix("/inspect/payments/") {
+            return match storage.get::<Payment>(&format!("pay:{id}")).await? {
+                Some(p) => json(200, &p),
+                None => json(404, &json!({"error": "no such payment"})),
+            };
+        }
+        if let Some(code) = path.strip_prefix("/inspect/references/") {
+            let attempts = storage.get::<Vec<Attempt>>(&format!("ref:{code}")).await?.unwrap_or_default();
+            let mut payments = Vec::new();
+            for id in attempts.iter().filter_map(|a| a.payment_id.as_deref()) {
+                if let Some(p) = storage.get::<Payment>(&format!("pay:{id}")).await? {
+                    payments.push(p);
+                }
+            }
+            return json(200, &json!({"attempts": attempts, "payments": payments}));
+        }
+    }
+    let method = req.method().to_string();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    if let Err(e) = httpsig::verify(&config.cybersource.credentials(), &method, path, body.as_bytes(), header, util::now()) {
+        return unauthorized(&e);
+    }
+    if req.method() != worker::Method::Post {
+        return json(404, &json!({"status": "INVALID_REQUEST", "reason": "NOT_SUPPORTED", "message": "this sandbox serves POST payments, captures, voids and refunds"}));
+    }
+    let Ok(parsed) = serde_json::from_str::<Value>(body) else {
+        let (s, v) = invalid(400, "INVALID_DATA", "Declined - the body is not JSON", None);
+        return json(s, &v);
+    };
+    let (status, answer) = if path == "/pts/v2/payments" {
+        authorize(storage, &parsed).await?
+    } else if let Some((id, kind)) = path.strip_prefix("/pts/v2/payments/").and_then(|r| r.split_once('/')) {
+        follow_on(storage, id, kind, &parsed).await?
+    } else {
+        invalid(404, "NOT_SUPPORTED", "no such resource", None)
+    };
+    let mut answer = answer;
+    if answer.get("submitTimeUtc").is_none() {
+        answer["submitTimeUtc"] = json!(now_utc());
+    }
+    json(status, &answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yen_amounts() {
+        assert_eq!(parse_yen("1100"), Some(1100));
+        assert_eq!(parse_yen("1100.00"), Some(1100));
+        assert_eq!(parse_yen("1100.50"), None);
+        assert_eq!(parse_yen("-1"), None);
+        assert_eq!(parse_yen(""), None);
+        assert_eq!(parse_yen("1e3"), None);
+    }
+
+    #[test]
+    fn jpo_rules() {
+        let ok = |v: Value, b, jp| check_jpo(&v, b, jp).is_ok();
+        assert!(ok(json!({"paymentMethod": "10"}), Brand::Visa, true));
+        assert!(!ok(json!({"paymentMethod": "10"}), Brand::Visa, false));
+        assert!(ok(json!({"paymentMethod": "61", "installments": "3"}), Brand::Visa, false));
+        assert!(!ok(json!({"paymentMethod": "61", "installments": "4"}), Brand::Visa, true));
+        assert!(!ok(json!({"paymentMethod": "61"}), Brand::Visa, true));
+        assert!(ok(json!({"paymentMethod": "31", "installments": "24"}), Brand::Visa, true));
+        assert!(ok(json!({"paymentMethod": "21"}), Brand::Visa, true));
+        assert!(!ok(json!({"paymentMethod": "21", "installments": "3"}), Brand::Visa, true));
+        assert!(ok(json!({"paymentMethod": "80"}), Brand::Visa, true));
+        assert!(!ok(json!({"paymentMethod": "80"}), Brand::Mastercard, true));
+        assert!(!ok(json!({"paymentMethod": "99"}), Brand::Visa, true));
+        assert!(!ok(json!({}), Brand::Visa, true));
+        assert!(ok(Value::Null, Brand::Mastercard, true));
+    }
+}

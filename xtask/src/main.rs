@@ -126,8 +126,11 @@ fn ensure_tools(root: &Path, browser: bool) -> Result<()> {
     let fresh = root.join("node_modules/.bin/wrangler").exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == lock_id);
     if !fresh {
         step("installing npm packages (Node 22, wrangler, binaryen, playwright-core, standardwebhooks)");
+        // `npm install` with the lockfile rather than `npm ci`: the registry
+        // here has no packages for other platforms (workerd's darwin and
+        // windows builds), which `npm ci` refuses to leave out.
         let mut c = cmd(root, "npm");
-        c.args(["ci", "--no-audit", "--no-fund"]);
+        c.args(["install", "--no-audit", "--no-fund"]);
         run(c)?;
         std::fs::write(&stamp, &lock_id)?;
     }

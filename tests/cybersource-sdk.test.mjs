@@ -1,6 +1,6 @@
 // SDK compatibility (PRODUCT §2: "the sandbox must accept requests signed
 // by CyberSource's own published REST client SDKs"): CyberSource's Python
-// SDK, installed from PyPI into tests/.venv (once; gitignored), authorizes
+// SDK, installed from PyPI into tests/.venv-cybersource (once; gitignored), authorizes
 // with Japanese Payment Options, captures and refunds against our sandbox
 // under `wrangler dev`, with HTTP Signature authentication exactly as the
 // SDK produces it.
@@ -17,7 +17,8 @@ import { ROOT, api, startWorker } from './lib/harness.mjs';
 // resolve the SDK's dependency `zope.interface` (installed as
 // `zope_interface`): setuptools 81.0.0 can.
 const SDK = ['cybersource-rest-client-python==0.0.80', 'setuptools==81.0.0'];
-const VENV = join(ROOT, 'tests', '.venv');
+// Its own venv: the SDK brings urllib3-future, which breaks other tools.
+const VENV = join(ROOT, 'tests', '.venv-cybersource');
 const PY = join(VENV, 'bin', 'python');
 // The sandbox credentials (edge-worker/wrangler.toml, README).
 const CS = {
@@ -26,7 +27,7 @@ const CS = {
   secret: 'a2Vzc2FpLWxpbmstY3liZXJzb3VyY2Utc2FuZGJveCE=',
 };
 
-/** Installs the SDK into tests/.venv unless it is already importable. */
+/** Installs the SDK into tests/.venv-cybersource unless it is already importable. */
 function ensureSdk() {
   const check = "import warnings; warnings.simplefilter('ignore'); import pkg_resources, CyberSource; pkg_resources.require('cybersource-rest-client-python')";
   const importable = () => existsSync(PY) && spawnSync(PY, ['-c', check], { stdio: 'ignore' }).status === 0;

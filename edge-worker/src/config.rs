@@ -8,6 +8,8 @@ pub struct Config {
     pub public_base_url: String,
     pub netcash: ProviderEndpoint,
     pub prepaid: ProviderEndpoint,
+    /// au Kantan Kessai (KDDI).
+    pub au: ProviderEndpoint,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -52,6 +54,11 @@ impl Config {
                 base_url: var(env, "PREPAID_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "PREPAID_SHOP_CODE")?,
                 secret: var(env, "PREPAID_API_SECRET")?,
+            },
+            au: ProviderEndpoint {
+                base_url: var(env, "AU_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_code: var(env, "AU_MERCHANT_CODE")?,
+                secret: var(env, "AU_API_SECRET")?,
             },
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()

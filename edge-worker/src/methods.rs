@@ -13,6 +13,7 @@ use shared::netcash::NetcashId;
 use shared::prepaid::PrepaidNumber;
 
 use crate::config::Config;
+use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
 use crate::connectors::prepaid::{self, Prepaid};
 
@@ -20,6 +21,8 @@ use crate::connectors::prepaid::{self, Prepaid};
 pub enum ShopperInput {
     Netcash(NetcashId),
     Prepaid(PrepaidNumber),
+    /// au: the shopper enters nothing here; they log in at KDDI.
+    Au,
 }
 
 /// A refusal of the shopper's input, before any provider is asked.
@@ -39,7 +42,8 @@ impl ShopperInput {
             Method::Prepaid => PrepaidNumber::parse(field("card_number"))
                 .map(ShopperInput::Prepaid)
                 .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits" }),
-            Method::Np | Method::Au | Method::Card => {
+            Method::Au => Ok(ShopperInput::Au),
+            Method::Np | Method::Card => {
                 Err(InputError { code: "method_unavailable", message: "this method is not available in this build" })
             }
         }
@@ -50,6 +54,7 @@ impl ShopperInput {
         match self {
             ShopperInput::Netcash(id) => format!("NET CASH ****{}", id.last4()),
             ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
+            ShopperInput::Au => "au Kantan Kessai".into(),
         }
     }
 }
@@ -95,6 +100,17 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
             prepaid::Outcome::Refused(code) => AttemptOutcome::Refused { code },
             prepaid::Outcome::Unknown(_) => AttemptOutcome::Unclear,
         },
+        // The payment object starts au itself (`payment_do::au`): KDDI
+        // needs the payment's item, sales mode, deadline and linked OpenID.
+        ShopperInput::Au => AttemptOutcome::Unclear,
+    }
+}
+
+fn au_result(out: OpOutcome) -> Result<String, String> {
+    match out {
+        OpOutcome::Done { id } => Ok(id),
+        OpOutcome::Refused(why) => Err(why),
+        OpOutcome::Unknown(why) => Err(format!("unclear: {why}")),
     }
 }
 
@@ -107,14 +123,18 @@ pub fn can_roll_back(method: Method) -> bool {
 /// Settles (captures) an authorization, fully or partly; for NP, reports
 /// the shipment that fixes the sale.
 pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
-    let _ = (config, provider_ref, key, amount);
-    Err(format!("{} has no settlement in this build", method.code()))
+    match method {
+        Method::Au => au_result((Au { endpoint: &config.au }).capture(provider_ref, key, amount.get()).await),
+        _ => Err(format!("{} has no settlement in this build", method.code())),
+    }
 }
 
 /// Cancels an authorization (void), or a sale not yet fixed.
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
-    let _ = (config, provider_ref, key);
-    Err(format!("{} cannot be cancelled in this build", method.code()))
+    match method {
+        Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
+        _ => Err(format!("{} cannot be cancelled in this build", method.code())),
+    }
 }
 
 /// Gives money back to the shopper through the provider. `key` makes the
@@ -127,6 +147,7 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
             prepaid::Outcome::Unknown(why) => Err(format!("unclear: {why}")),
         },
         Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
-        Method::Np | Method::Au | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
+        Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
+        Method::Np | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
     }
 }

@@ -161,6 +161,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
+    AU_BASE_URL: `${base}/sandbox/au`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

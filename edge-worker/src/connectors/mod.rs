@@ -3,6 +3,7 @@
 //! our request into the provider's, send it, and map the provider's answer
 //! to ours explicitly (anything not understood is `Unknown`, i.e. pending).
 
+pub mod au;
 pub mod netcash;
 pub mod prepaid;
 

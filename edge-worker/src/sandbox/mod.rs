@@ -5,6 +5,7 @@
 //! `SANDBOX = "on"`, under `/sandbox/<provider>/…`; each provider's state
 //! lives in its own instance of [`SandboxObject`].
 
+pub mod au;
 pub mod netcash;
 pub mod prepaid;
 
@@ -13,7 +14,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use crate::config::Config;
 
 /// The providers that have a sandbox.
-pub const PROVIDERS: &[&str] = &["netcash", "prepaid"];
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "au"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -66,6 +67,11 @@ impl DurableObject for SandboxObject {
         match provider.as_str() {
             "netcash" => netcash::handle(&storage, &config, &req, &path, &body).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
+            "au" => {
+                // KDDI lives on the sandbox clock (business time), like the payment objects.
+                let now = crate::clock::Clock::load(&self.env, &config).await?.now().0;
+                au::handle(&storage, &config, now, &req, &path, url.query().unwrap_or(""), &body).await
+            }
             _ => Response::error("no such sandbox", 404),
         }
     }
@@ -84,6 +90,7 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
     if !body.is_empty() {
         init.with_body(Some(body.into()));
     }
-    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}"), &init)?;
+    let query = req.url()?.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}{query}"), &init)?;
     stub.fetch_with_request(inner).await
 }

@@ -710,7 +710,7 @@ impl DurableObject for PaymentObject {
             (worker::Method::Post, "/provider-event") => self.provider_event(&ctx, req).await,
             (worker::Method::Post, "/cancel") => self.cancel(&ctx).await,
             (worker::Method::Post, "/tick") => {
-                self.au_sweep(&ctx).await?;
+                self.au_sweep(&ctx).await;
                 self.deliver_due(&ctx).await?;
                 json(200, &serde_json::json!({"ok": true}))
             }
@@ -721,7 +721,7 @@ impl DurableObject for PaymentObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let ctx = self.ctx().await?;
-        self.au_sweep(&ctx).await?;
+        self.au_sweep(&ctx).await;
         self.deliver_due(&ctx).await?;
         Response::ok("")
     }

@@ -304,7 +304,14 @@ impl PaymentObject {
     /// The alarm's part for au: an attempt nobody came back from is asked
     /// about at KDDI; a final result is applied, an open one is cancelled
     /// there and recorded as timed out.
-    pub(super) async fn au_sweep(&self, ctx: &Ctx) -> worker::Result<()> {
+    pub(super) async fn au_sweep(&self, ctx: &Ctx) {
+        // A failure here must not hold up the deliveries that follow.
+        if let Err(e) = self.au_sweep_inner(ctx).await {
+            worker::console_error!("au sweep failed: {e}");
+        }
+    }
+
+    async fn au_sweep_inner(&self, ctx: &Ctx) -> worker::Result<()> {
         let Some(p) = self.load().await? else { return Ok(()) };
         let Some(check_at) = p.au_check_at() else { return Ok(()) };
         if ctx.clock.now().0 < check_at {

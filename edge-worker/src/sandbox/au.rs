@@ -56,6 +56,9 @@ struct Tx {
     return_url: String,
     limit_at: i64,
     open_id_hint: Option<String>,
+    /// The shopper was recognised by the OpenID (no login).
+    #[serde(default)]
+    linked: bool,
     created_at: i64,
     state: State,
     started_at: Option<i64>,
@@ -245,6 +248,7 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
         return_url: r.return_url,
         limit_at: r.limit_at,
         open_id_hint: r.open_id.filter(|o| !o.is_empty()),
+        linked: false,
         created_at: now,
         state: State::Created,
         started_at: None,
@@ -519,12 +523,13 @@ async fn authorize(storage: &Storage, config: &Config, now: i64, query: &str) ->
                 tx.au_id = Some(au_id);
                 tx.ticket = Some(util::new_id("tk"));
                 tx.state = State::LoggedIn;
+                tx.linked = true;
             }
         }
     }
     save(storage, &tx).await?;
     match tx.state {
-        State::LoggedIn => confirm_page(&tx, tx.open_id_hint.is_some()),
+        State::LoggedIn => confirm_page(&tx, tx.linked),
         _ => login_page(&tx, None, ""),
     }
 }
@@ -575,7 +580,7 @@ async fn complete(storage: &Storage, config: &Config, now: i64, body: &str) -> w
         return page_error(403, "ログインし直してください。", "Please log in again.");
     }
     let Some(method) = AuPaymentMethod::from_code(field(&form, "payment_method")) else {
-        return confirm_page(&tx, false);
+        return confirm_page(&tx, tx.linked);
     };
     let au_id = tx.au_id.clone().unwrap_or_default();
     match account(&au_id) {
@@ -625,7 +630,7 @@ input:focus-visible,button:focus-visible{outline:3px solid #1d4ed8;outline-offse
 fieldset{border:1px solid #ddd;border-radius:6px;margin:0 0 8px;padding:8px 12px}
 legend{font-weight:600;padding:0 4px}
 .au-option{display:flex;align-items:center;gap:8px;min-height:44px}
-.au-option input{width:20px;height:20px;margin:0}
+.au-option input{flex:none;width:20px;height:20px;margin:0}
 button{font:inherit;cursor:pointer;min-height:44px;border-radius:6px;width:100%}
 .au-primary{background:#eb5505;color:#fff;border:0;font-weight:700;margin-top:8px}
 .au-secondary{background:#fff;color:#333;border:1px solid #888;margin-top:12px}

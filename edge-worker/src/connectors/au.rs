@@ -84,7 +84,7 @@ pub enum Status {
     /// The shopper has not finished on the au side; `login_url` resumes.
     Open { login_url: String },
     /// Finished: the same fields the signed result carries.
-    Final(ResultFields),
+    Final(Box<ResultFields>),
     NotFound,
     Unknown(String),
 }
@@ -146,7 +146,7 @@ pub fn map_status(out: &HttpOutcome, base_url: &str) -> Status {
             _ => Status::Unknown("open without a usable login URL".into()),
         },
         ("OK", Some("final"), _) if (200..300).contains(&status) => match a.outcome {
-            Some(o) => Status::Final(o),
+            Some(o) => Status::Final(Box::new(o)),
             None => Status::Unknown("final without an outcome".into()),
         },
         ("NG", _, Some("E_NOT_FOUND")) => Status::NotFound,

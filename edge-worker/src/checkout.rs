@@ -45,6 +45,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             html::page(200, html::checkout_shell(id), "'self'")
         }
         (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
+        (Method::Get | Method::Post, "au/return") => au_return(req, env, id).await,
         (Method::Post, op) if op == "cancel" || shared::methods::Method::from_code(op).is_some() => {
             // JSON only: a cross-site form cannot send it without a CORS
             // preflight, which we never grant.
@@ -119,4 +120,50 @@ async fn return_page(env: &Env, config: &Config, id: &str) -> worker::Result<Res
         ResResult::Ng => ("お支払いは完了しませんでした。ショップに戻ります…", "The payment did not complete. Returning to the shop…"),
     };
     html::return_form(&url, &fields, ja, en)
+}
+
+/// `GET|POST /pay/{id}/au/return`: the shopper comes back from KDDI with
+/// its signed result (query string or form). The payment object checks
+/// and applies it; the shopper is sent on (303) or shown an error page.
+async fn au_return(mut req: Request, env: &Env, id: &str) -> worker::Result<Response> {
+    let raw = if req.method() == Method::Post {
+        let ctype = req.headers().get("content-type")?.unwrap_or_default();
+        if !ctype.starts_with("application/x-www-form-urlencoded") {
+            return html::error_page(415, "unsupported_media_type", "フォームで送信してください。", "Send the result as an HTML form.");
+        }
+        req.text().await?
+    } else {
+        req.url()?.query().unwrap_or_default().to_string()
+    };
+    let invalid = || {
+        html::error_page(
+            400,
+            "au_return_invalid",
+            "au からのお支払い結果を確認できませんでした。お支払いは変更されていません。",
+            "The payment result from au could not be verified. Nothing was changed.",
+        )
+    };
+    if raw.len() > 4096 {
+        return invalid();
+    }
+    let Some(pairs) = util::parse_form(&raw) else { return invalid() };
+    let mut resp = payment_do::call(env, id, Method::Post, "/au/return", Some(serde_json::json!({"pairs": pairs}).to_string())).await?;
+    let status = resp.status_code();
+    let v: serde_json::Value = resp.json().await?;
+    match (status, v["location"].as_str()) {
+        (200, Some(location)) if location.starts_with(&format!("/pay/{id}")) => {
+            let mut r = Response::empty()?.with_status(303);
+            r.headers_mut().set("location", location)?;
+            r.headers_mut().set("cache-control", "no-store")?;
+            Ok(r)
+        }
+        (404, _) => not_found_page(),
+        _ if v["error"]["code"] == "au_return_not_current" => html::error_page(
+            409,
+            "au_return_not_current",
+            "このお支払い結果はすでに受け付けたか、このお支払いのものではありません。お支払いは変更されていません。",
+            "This payment result was already received, or is not for this payment. Nothing was changed.",
+        ),
+        _ => invalid(),
+    }
 }

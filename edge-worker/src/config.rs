@@ -11,6 +11,8 @@ pub struct Config {
     /// Where NET CASH sends its notifications (refund batch payouts).
     pub netcash_notify_url: String,
     pub cybersource: CybersourceEndpoint,
+    /// au Kantan Kessai (KDDI).
+    pub au: ProviderEndpoint,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -90,6 +92,11 @@ impl Config {
                 merchant_id: var(env, "CYBERSOURCE_MERCHANT_ID")?,
                 key_id: var(env, "CYBERSOURCE_KEY_ID")?,
                 shared_secret: var(env, "CYBERSOURCE_SHARED_SECRET")?,
+            },
+            au: ProviderEndpoint {
+                base_url: var(env, "AU_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_code: var(env, "AU_MERCHANT_CODE")?,
+                secret: var(env, "AU_API_SECRET")?,
             },
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()

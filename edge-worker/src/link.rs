@@ -14,7 +14,13 @@ use crate::store::{self, Merchant};
 use crate::util;
 
 /// Methods with a working integration in this build.
-pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Card];
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Card, Method::Au];
+
+/// au in this build: one-time purchases whose `item_name` KDDI takes (at
+/// most 20 characters; KDDI shows the first 16).
+fn au_offerable(req: &PurchaseRequest) -> bool {
+    req.pay_type == shared::methods::PayType::OneTime && shared::au::item_name_fits(&req.item_name)
+}
 
 const MAX_BODY: usize = 16 * 1024;
 
@@ -56,6 +62,7 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec
     Method::ALL
         .into_iter()
         .filter_map(|m| match availability(m, &c) {
+            Ok(()) if m == Method::Au && !au_offerable(req) => None,
             Ok(()) => Some(Offer { method: m, available: true, reason: None }),
             Err(Unavailable::Maintenance) => Some(Offer { method: m, available: false, reason: Some(Unavailable::Maintenance) }),
             Err(_) => None,
@@ -161,8 +168,18 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
     let device = request
         .terminal_type
         .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
+    let au_asked = merchant.methods.contains(&Method::Au) && (request.pay_method.is_empty() || request.pay_method.contains(&Method::Au));
+    let au_name_too_long = au_asked && !shared::au::item_name_fits(&request.item_name);
     let payment_id = match create(env, config, &db, &merchant, request, device).await? {
         Ok(id) => id,
+        Err(PurchaseError::NoMethodAvailable) if au_name_too_long => {
+            return html::error_page(
+                422,
+                "au_item_name_too_long",
+                "auかんたん決済の商品名（item_name）は全角20文字以内です（KDDI の画面には先頭16文字のみ表示されます）。",
+                "For au Kantan Kessai, item_name is at most 20 (double-byte) characters; KDDI shows only the first 16.",
+            );
+        }
         Err(e) => return refuse(e),
     };
     let mut r = Response::empty()?.with_status(303);

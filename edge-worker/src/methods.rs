@@ -16,6 +16,7 @@ use shared::time::UnixTime;
 
 use crate::config::Config;
 use crate::connectors::cybersource::{self, Cybersource};
+use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
 use crate::connectors::prepaid::{self, Prepaid};
 
@@ -25,6 +26,8 @@ pub enum ShopperInput {
     Prepaid(PrepaidNumber),
     /// Card number, expiry, CVC and payment option (JPO).
     Card(CardDetails),
+    /// au: the shopper enters nothing here; they log in at KDDI.
+    Au,
 }
 
 /// A refusal of the shopper's input, before any provider is asked.
@@ -44,7 +47,8 @@ impl ShopperInput {
             Method::Prepaid => PrepaidNumber::parse(field("card_number"))
                 .map(ShopperInput::Prepaid)
                 .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits" }),
-            Method::Np | Method::Au | Method::Card => {
+            Method::Au => Ok(ShopperInput::Au),
+            Method::Np | Method::Card => {
                 Err(InputError { code: "method_unavailable", message: "this method is not available in this build" })
             }
         }
@@ -76,6 +80,7 @@ impl ShopperInput {
             ShopperInput::Netcash(id) => format!("NET CASH ****{}", id.last4()),
             ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
             ShopperInput::Card(c) => c.instrument(),
+            ShopperInput::Au => "au Kantan Kessai".into(),
         }
     }
 }
@@ -142,6 +147,9 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
                 }
             }
         }
+        // The payment object starts au itself (`payment_do::au`): KDDI
+        // needs the payment's item, sales mode, deadline and linked OpenID.
+        ShopperInput::Au => AttemptOutcome::Unclear,
     }
 }
 
@@ -175,6 +183,14 @@ fn card_op(out: cybersource::OpOutcome) -> Result<String, String> {
     }
 }
 
+fn au_result(out: OpOutcome) -> Result<String, String> {
+    match out {
+        OpOutcome::Done { id } => Ok(id),
+        OpOutcome::Refused(why) => Err(why),
+        OpOutcome::Unknown(why) => Err(format!("unclear: {why}")),
+    }
+}
+
 /// Whether the provider can undo a captured payment when the merchant
 /// rejects it (PRODUCT §2: NET CASH cannot).
 pub fn can_roll_back(method: Method) -> bool {
@@ -186,6 +202,7 @@ pub fn can_roll_back(method: Method) -> bool {
 pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).capture(provider_ref, key, amount.get()).await),
+        Method::Au => au_result((Au { endpoint: &config.au }).capture(provider_ref, key, amount.get()).await),
         _ => Err(format!("{} has no settlement in this build", method.code())),
     }
 }
@@ -194,6 +211,7 @@ pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &s
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
+        Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
         _ => Err(format!("{} cannot be cancelled in this build", method.code())),
     }
 }
@@ -209,6 +227,7 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
         },
         Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
-        Method::Np | Method::Au => Err(format!("{} refunds are not available in this build", method.code())),
+        Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
+        Method::Np => Err(format!("{} refunds are not available in this build", method.code())),
     }
 }

@@ -24,6 +24,8 @@ use crate::notify::{self, MerchantAnswer};
 use crate::store::{self, Merchant};
 use crate::util::{self, json};
 
+mod au;
+
 /// A method as the hosted page offers it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Offer {
@@ -181,7 +183,7 @@ impl Payment {
     /// When the object next has work: expiry of an open page, or the
     /// next delivery.
     fn next_work(&self) -> Option<i64> {
-        let expiry = (self.status == Status::Pending).then_some(self.expires_at);
+        let expiry = (self.status == Status::Pending).then_some(self.expires_at).or_else(|| self.au_check_at());
         match (expiry, outbox::next_due(&self.events)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -331,7 +333,10 @@ impl PaymentObject {
             }
         };
 
-        let outcome = methods::attempt(&ctx.config, &input, &request_id, amount, started.sales_mode).await;
+        let outcome = match &input {
+            methods::ShopperInput::Au => self.au_attempt(ctx, &started, &request_id).await,
+            _ => methods::attempt(&ctx.config, &input, &request_id, amount, started.sales_mode).await,
+        };
         drop(input);
 
         let (_, p) = self
@@ -445,6 +450,10 @@ impl PaymentObject {
         let (Some(method), Some(provider_ref)) = (p.method, p.provider_ref.clone()) else {
             return shopper_error(409, "not_authorized", "the payment has no authorization", None);
         };
+        let op = if settle { au::Op::Settle } else { au::Op::Cancel };
+        if let Some(r) = au::rule_refusal(&p, op, ctx.clock.now()) {
+            return shopper_error(422, r.code(), &r.message(), None);
+        }
         let input = if settle {
             Input::Settled { amount: Yen::new(body.amount.unwrap_or(p.amounts.authorized.get())) }
         } else {
@@ -610,6 +619,9 @@ impl PaymentObject {
         let amount = Yen::new(body.amount.unwrap_or(remaining.get()));
         if let Err(e) = transition(p.status, p.amounts, Input::Refunded { amount }) {
             return shopper_error(409, "refund_not_allowed", &e.to_string(), None);
+        }
+        if let Some(r) = au::rule_refusal(&p, au::Op::Refund { amount }, ctx.clock.now()) {
+            return shopper_error(422, r.code(), &r.message(), None);
         }
         match methods::refund(&ctx.config, method, &provider_ref, &body.key, amount).await {
             Err(e) => shopper_error(502, "provider_refused", &format!("the provider did not refund: {e}"), None),
@@ -801,6 +813,8 @@ impl DurableObject for PaymentObject {
                 Err(r) => shopper_error(r.status, r.code, &r.message, None),
             },
             (worker::Method::Get, "/session") => self.session(&ctx).await,
+            (worker::Method::Post, "/pay/au") => self.au_pay(&ctx, req).await,
+            (worker::Method::Post, "/au/return") => self.au_return(&ctx, req).await,
             (worker::Method::Post, op) if op.starts_with("/pay/") => match Method::from_code(&op["/pay/".len()..]) {
                 Some(m) => self.pay(&ctx, m, req).await,
                 None => shopper_error(404, "not_found", "no such method", None),
@@ -813,6 +827,7 @@ impl DurableObject for PaymentObject {
             (worker::Method::Post, "/provider-event") => self.provider_event(&ctx, req).await,
             (worker::Method::Post, "/cancel") => self.cancel(&ctx).await,
             (worker::Method::Post, "/tick") => {
+                self.au_sweep(&ctx).await;
                 self.deliver_due(&ctx).await?;
                 json(200, &serde_json::json!({"ok": true}))
             }
@@ -823,6 +838,7 @@ impl DurableObject for PaymentObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let ctx = self.ctx().await?;
+        self.au_sweep(&ctx).await;
         self.deliver_due(&ctx).await?;
         Response::ok("")
     }

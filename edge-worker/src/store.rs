@@ -66,6 +66,14 @@ const SCHEMA: &[&str] = &[
         created_at INTEGER NOT NULL,
         PRIMARY KEY (merchant_id, idem_key))",
     "CREATE TABLE IF NOT EXISTS sandbox_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds INTEGER NOT NULL)",
+    // au Kantan Kessai: the merchant's cust_code linked to the shopper's au OpenID.
+    "CREATE TABLE IF NOT EXISTS au_links (
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        cust_code TEXT NOT NULL,
+        open_id TEXT NOT NULL,
+        linked_at INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, service_id, cust_code))",
 ];
 
 thread_local! {
@@ -353,4 +361,25 @@ pub async fn payment_exists(db: &D1Database, payment_id: &str) -> worker::Result
     let row: Option<serde_json::Value> =
         db.prepare("SELECT payment_id FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(None).await?;
     Ok(row.is_some())
+}
+
+/// The au OpenID linked to a merchant's `cust_code`, if any.
+pub async fn au_open_id(db: &D1Database, merchant_id: &str, service_id: &str, cust_code: &str) -> worker::Result<Option<String>> {
+    db.prepare("SELECT open_id FROM au_links WHERE merchant_id = ?1 AND service_id = ?2 AND cust_code = ?3")
+        .bind(&[merchant_id.into(), service_id.into(), cust_code.into()])?
+        .first(Some("open_id"))
+        .await
+}
+
+/// Links a merchant's `cust_code` to the au OpenID the shopper paid with
+/// (the latest payment wins), so later payments skip KDDI's login.
+pub async fn link_au_open_id(db: &D1Database, merchant_id: &str, service_id: &str, cust_code: &str, open_id: &str, now: i64) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO au_links (merchant_id, service_id, cust_code, open_id, linked_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (merchant_id, service_id, cust_code) DO UPDATE SET open_id = ?4, linked_at = ?5",
+    )
+    .bind(&[merchant_id.into(), service_id.into(), cust_code.into(), open_id.into(), JsValue::from_f64(now as f64)])?
+    .run()
+    .await?;
+    Ok(())
 }

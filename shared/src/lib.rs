@@ -2,6 +2,7 @@
 //! about the Worker runtime or the browser; everything that depends on the
 //! current time or on randomness takes it as an argument.
 
+pub mod au;
 pub mod card;
 pub mod holidays;
 pub mod httpsig;

@@ -163,6 +163,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     NETCASH_NOTIFY_URL: `${base}/provider/netcash/notify`,
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
     CYBERSOURCE_BASE_URL: `${base}/sandbox/cybersource`,
+    AU_BASE_URL: `${base}/sandbox/au`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

@@ -4,6 +4,7 @@
 //! to ours explicitly (anything not understood is `Unknown`, i.e. pending).
 
 pub mod cybersource;
+pub mod au;
 pub mod netcash;
 pub mod prepaid;
 

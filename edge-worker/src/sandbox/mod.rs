@@ -6,6 +6,7 @@
 //! lives in its own instance of [`SandboxObject`].
 
 pub mod cybersource;
+pub mod au;
 pub mod netcash;
 pub mod prepaid;
 
@@ -14,7 +15,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use crate::config::Config;
 
 /// The providers that have a sandbox.
-pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "cybersource"];
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "cybersource", "au"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -69,6 +70,8 @@ impl DurableObject for SandboxObject {
             "netcash" => netcash::handle(&storage, &config, &req, &path, &body, now).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
             "cybersource" => cybersource::handle(&storage, &config, &req, &path, &body).await,
+            // KDDI lives on the sandbox clock (business time), like the payment objects.
+            "au" => au::handle(&storage, &config, now.0, &req, &path, url.query().unwrap_or(""), &body).await,
             _ => Response::error("no such sandbox", 404),
         }
     }
@@ -87,6 +90,7 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
     if !body.is_empty() {
         init.with_body(Some(body.into()));
     }
-    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}"), &init)?;
+    let query = req.url()?.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}{query}"), &init)?;
     stub.fetch_with_request(inner).await
 }

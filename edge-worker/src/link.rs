@@ -3,6 +3,7 @@
 //! from a request that did not verify.
 
 use shared::methods::{availability, Checkout, Device, Method, Unavailable};
+use shared::money::Yen;
 use shared::payment::{Amounts, Status};
 use shared::purchase::{PurchaseError, PurchaseRequest};
 use worker::{Env, Request, Response};
@@ -14,7 +15,7 @@ use crate::store::{self, Merchant};
 use crate::util;
 
 /// Methods with a working integration in this build.
-pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid];
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Np];
 
 const MAX_BODY: usize = 16 * 1024;
 
@@ -42,7 +43,8 @@ fn refuse(e: PurchaseError) -> worker::Result<Response> {
 
 /// The methods the page shows: available ones, and those under
 /// maintenance with the reason.
-pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec<Offer> {
+pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config: &Config) -> Vec<Offer> {
+    let max_amounts = [(Method::Np, Yen::new(config.np.limit_yen))];
     let c = Checkout {
         enabled: &merchant.methods,
         requested: &req.pay_method,
@@ -52,6 +54,7 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec
         amount: req.amount,
         implemented: IMPLEMENTED,
         under_maintenance: &[],
+        max_amounts: &max_amounts,
     };
     Method::ALL
         .into_iter()
@@ -97,7 +100,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
     let device = request
         .terminal_type
         .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
-    let offers = offers(&merchant, &request, device);
+    let offers = offers(&merchant, &request, device, config);
     if !offers.iter().any(|o| o.available) {
         return refuse(PurchaseError::NoMethodAvailable);
     }

@@ -10,22 +10,30 @@ use serde_json::Value;
 use shared::methods::Method;
 use shared::money::Yen;
 use shared::netcash::NetcashId;
+use shared::np::{Buyer, BuyerForm, FieldError};
 use shared::prepaid::PrepaidNumber;
+use shared::time::UnixTime;
 
 use crate::config::Config;
 use crate::connectors::netcash::{DebitOutcome, Netcash};
+use crate::connectors::np::{self, Np};
 use crate::connectors::prepaid::{self, Prepaid};
+use crate::payment_do::Payment;
 
 /// What the shopper entered, validated.
 pub enum ShopperInput {
     Netcash(NetcashId),
     Prepaid(PrepaidNumber),
+    /// NP postpaid's buyer: sent to NP for screening, never stored by us.
+    Np(Buyer),
 }
 
 /// A refusal of the shopper's input, before any provider is asked.
 pub struct InputError {
     pub code: &'static str,
     pub message: &'static str,
+    /// Which fields are wrong, for forms with several (NP's buyer form).
+    pub fields: Vec<FieldError>,
 }
 
 impl ShopperInput {
@@ -35,12 +43,27 @@ impl ShopperInput {
         match method {
             Method::Netcash => NetcashId::parse(field("netcash_id"))
                 .map(ShopperInput::Netcash)
-                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits" }),
+                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits", fields: vec![] }),
             Method::Prepaid => PrepaidNumber::parse(field("card_number"))
                 .map(ShopperInput::Prepaid)
-                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits" }),
-            Method::Np | Method::Au | Method::Card => {
-                Err(InputError { code: "method_unavailable", message: "this method is not available in this build" })
+                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits", fields: vec![] }),
+            Method::Np => {
+                let form = BuyerForm {
+                    name: field("name").to_string(),
+                    kana: field("kana").to_string(),
+                    postal_code: field("postal_code").to_string(),
+                    address: field("address").to_string(),
+                    phone: field("phone").to_string(),
+                    email: field("email").to_string(),
+                };
+                form.validate().map(ShopperInput::Np).map_err(|fields| InputError {
+                    code: "invalid_buyer",
+                    message: "check the buyer's details: name, kana (katakana), postal code, address, phone and e-mail",
+                    fields,
+                })
+            }
+            Method::Au | Method::Card => {
+                Err(InputError { code: "method_unavailable", message: "this method is not available in this build", fields: vec![] })
             }
         }
     }
@@ -50,6 +73,7 @@ impl ShopperInput {
         match self {
             ShopperInput::Netcash(id) => format!("NET CASH ****{}", id.last4()),
             ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
+            ShopperInput::Np(b) => format!("NP postpaid ({})", np::masked_email(&b.email)),
         }
     }
 }
@@ -74,8 +98,9 @@ pub enum AttemptOutcome {
     Unclear,
 }
 
-/// Performs the attempt at the provider.
-pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen) -> AttemptOutcome {
+/// Performs the attempt at the provider. `payment` is the purchase the
+/// attempt is for (item, dates).
+pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, payment: &Payment) -> AttemptOutcome {
     match input {
         ShopperInput::Netcash(id) => {
             let c = Netcash { endpoint: &config.netcash };
@@ -95,6 +120,33 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
             prepaid::Outcome::Refused(code) => AttemptOutcome::Refused { code },
             prepaid::Outcome::Unknown(_) => AttemptOutcome::Unclear,
         },
+        ShopperInput::Np(buyer) => {
+            let order = np::Order {
+                shop_transaction_id: request_id,
+                order_date: UnixTime(payment.created_at).jst().date,
+                amount: amount.get(),
+                item_name: &payment.item_name,
+            };
+            match (Np { endpoint: &config.np.endpoint }).register(&order, buyer).await {
+                np::Screening::Approved { np_transaction_id } => AttemptOutcome::Authorized { provider_ref: np_transaction_id },
+                np::Screening::Pending { np_transaction_id } => AttemptOutcome::Held { provider_ref: np_transaction_id },
+                np::Screening::Declined => AttemptOutcome::Refused { code: "np_declined" },
+                np::Screening::LimitExceeded => AttemptOutcome::Refused { code: "np_limit_exceeded" },
+                np::Screening::InvalidBuyer => AttemptOutcome::Refused { code: "invalid_buyer" },
+                np::Screening::Unknown(why) => {
+                    worker::console_warn!("NP registration {request_id} unclear ({why})");
+                    AttemptOutcome::Unclear
+                }
+            }
+        }
+    }
+}
+
+fn np_result(out: np::Operation) -> Result<String, String> {
+    match out {
+        np::Operation::Done { id } => Ok(id),
+        np::Operation::Refused(code) => Err(code.to_string()),
+        np::Operation::Unknown(why) => Err(format!("unclear: {why}")),
     }
 }
 
@@ -107,14 +159,22 @@ pub fn can_roll_back(method: Method) -> bool {
 /// Settles (captures) an authorization, fully or partly; for NP, reports
 /// the shipment that fixes the sale.
 pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
-    let _ = (config, provider_ref, key, amount);
-    Err(format!("{} has no settlement in this build", method.code()))
+    match method {
+        // NP fixes the sale for the billed amount: the API sends the whole.
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).ship(provider_ref, key).await),
+        _ => {
+            let _ = amount;
+            Err(format!("{} has no settlement in this build", method.code()))
+        }
+    }
 }
 
 /// Cancels an authorization (void), or a sale not yet fixed.
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
-    let _ = (config, provider_ref, key);
-    Err(format!("{} cannot be cancelled in this build", method.code()))
+    match method {
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
+        _ => Err(format!("{} cannot be cancelled in this build", method.code())),
+    }
 }
 
 /// Gives money back to the shopper through the provider. `key` makes the
@@ -127,6 +187,28 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
             prepaid::Outcome::Unknown(why) => Err(format!("unclear: {why}")),
         },
         Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
-        Method::Np | Method::Au | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).refund(provider_ref, key, amount.get()).await),
+        Method::Au | Method::Card => Err(format!("{} refunds are not available in this build", method.code())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn np_buyer_input_is_validated_and_only_a_masked_e_mail_is_kept() {
+        let good = serde_json::json!({
+            "name": "山田 太郎", "kana": "ヤマダ タロウ", "postal_code": "150-0001",
+            "address": "東京都渋谷区神宮前1-2-3", "phone": "03-1234-5678", "email": "taro@Example.JP"
+        });
+        let Ok(input) = ShopperInput::parse(Method::Np, &good) else { panic!("a good buyer is accepted") };
+        assert_eq!(input.instrument(), "NP postpaid (t***@example.jp)");
+
+        let bad = serde_json::json!({"name": "山田 太郎", "kana": "やまだ", "postal_code": "150", "address": "東京都", "phone": "0312345678"});
+        let Err(e) = ShopperInput::parse(Method::Np, &bad) else { panic!("a bad buyer is refused") };
+        assert_eq!(e.code, "invalid_buyer");
+        let fields: Vec<_> = e.fields.iter().map(|f| (f.field, f.code)).collect();
+        assert_eq!(fields, vec![("kana", "katakana"), ("postal_code", "seven_digits"), ("email", "required")]);
     }
 }

@@ -161,6 +161,8 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
+    NP_BASE_URL: `${base}/sandbox/np`,
+    NP_NOTIFY_URL: `${base}/provider/np/notify`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

@@ -4,6 +4,7 @@
 //! to ours explicitly (anything not understood is `Unknown`, i.e. pending).
 
 pub mod netcash;
+pub mod np;
 pub mod prepaid;
 
 use crate::config::ProviderEndpoint;

@@ -6,6 +6,7 @@
 //! lives in its own instance of [`SandboxObject`].
 
 pub mod netcash;
+pub mod np;
 pub mod prepaid;
 
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -13,7 +14,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use crate::config::Config;
 
 /// The providers that have a sandbox.
-pub const PROVIDERS: &[&str] = &["netcash", "prepaid"];
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "np"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -66,8 +67,18 @@ impl DurableObject for SandboxObject {
         match provider.as_str() {
             "netcash" => netcash::handle(&storage, &config, &req, &path, &body).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
+            "np" => np::handle(&storage, &config, &req, &path, &body).await,
             _ => Response::error("no such sandbox", 404),
         }
+    }
+
+    /// Work a sandbox scheduled for later (NP: held screenings decided,
+    /// notifications sent again). Each provider's instance runs only the
+    /// jobs it stored.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let config = Config::from_env(&self.env)?;
+        np::alarm(&self.state.storage(), &config).await?;
+        Response::ok("")
     }
 }
 
@@ -77,6 +88,7 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
         return Response::error("no such sandbox", 404);
     }
     let stub = env.durable_object("SANDBOXES")?.id_from_name(provider)?.get_stub()?;
+    let query = req.url()?.query().map(|q| format!("?{q}")).unwrap_or_default();
     let mut init = worker::RequestInit::new();
     init.with_method(req.method()).with_headers(req.headers().clone());
     let mut req = req;
@@ -84,6 +96,6 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
     if !body.is_empty() {
         init.with_body(Some(body.into()));
     }
-    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}"), &init)?;
+    let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}{query}"), &init)?;
     stub.fetch_with_request(inner).await
 }

@@ -8,6 +8,7 @@
 // here with the same library, independently of our Rust code.
 
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { api, eventually, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
@@ -75,6 +76,19 @@ async function deliver({ id, body }, secret = NP_SECRET, headers) {
   const res = await fetch(`${worker.base}/provider/np/notify`, { method: 'POST', headers: h, body });
   const text = await res.text();
   return { status: res.status, text, json: JSON.parse(text) };
+}
+
+/** A call to NP's API at the sandbox, signed as a shop (NP_SHOP_CODE / NP_API_SECRET of wrangler.toml). */
+async function npApi(method, path, body) {
+  const raw = JSON.stringify(body);
+  const ts = Math.floor(Date.now() / 1000);
+  const sig = 'v1=' + createHmac('sha256', 'np-sandbox-api-secret').update(`${ts}.${method}.${path}.${raw}`).digest('hex');
+  const res = await fetch(`${worker.base}/sandbox/np${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-np-merchant': 'NP0001', 'x-np-timestamp': String(ts), 'x-np-signature': sig },
+    body: raw,
+  });
+  return { status: res.status, json: await res.json() };
 }
 
 /** A checkout paid by a buyer at hold.example: screening held. */
@@ -244,6 +258,25 @@ describe('NP postpaid', () => {
     });
     assert.equal(r.status, 401);
     assert.equal((await payment(other.id)).status, 'held');
+  });
+
+  it('an NP transaction its payment does not use (an answer lost on the way) is cancelled when NP notifies it', async () => {
+    const id = await npCheckout();
+    const b = buyer();
+    // A registration whose answer never reached the Worker.
+    const lost = await npApi('POST', '/v1/transactions', {
+      shop_code: 'NP0001', shop_transaction_id: `${id}-7`, shop_order_date: '2026-11-23', billed_amount: 1100,
+      customer: { customer_name: b.name, customer_name_kana: b.kana, zip_code: '1500001', address: b.address, tel: b.phone, email: b.email },
+      goods: [{ goods_name: '緑茶 200g', goods_price: 1100, quantity: 1 }],
+    });
+    assert.equal(lost.status, 201, JSON.stringify(lost.json));
+    assert.equal((await pay(id, b)).json.status, 'authorized');
+    const r = await deliver(notification(lost.json, 'approved'));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.cancelled, true);
+    assert.equal((await npTx(lost.json.np_transaction_id)).status, 'cancelled', 'it no longer holds the shopper\'s limit');
+    assert.equal((await payment(id)).status, 'authorized', 'the payment is untouched');
+    assert.equal((await npTx(`${id}-1`)).status, 'approved');
   });
 
   it('limit: a shopper may owe NP at most 54,000 yen unpaid; paying the invoice frees it', async () => {

@@ -42,9 +42,12 @@ pub fn payment_of(shop_transaction_id: &str) -> Option<&str> {
 enum Outcome {
     /// The decision is recorded (now, or before: a duplicate).
     Done { applied: bool, status: String },
-    /// The payment does not know this transaction (another attempt's, or
-    /// not ours).
+    /// No payment of ours has this transaction.
     NotOurs,
+    /// The payment went on without this transaction (an attempt whose
+    /// answer never reached us): it should be cancelled at NP so that it
+    /// does not count against the shopper's limit.
+    Abandoned,
     /// Too early: the attempt is still being recorded, or NP has not
     /// decided yet. The provider should send it again later.
     NotYet(&'static str),
@@ -79,7 +82,7 @@ async fn settle_screening(env: &Env, config: &Config, claimed: &Notification, ve
     }
     let p: Record = r.json().await?;
     if p.method != Some(PayMethod::Np) || p.provider_ref.as_deref() != Some(claimed.np_transaction_id.as_str()) {
-        return Ok(if p.status == Status::Processing { Outcome::NotYet("the attempt is still being recorded") } else { Outcome::NotOurs });
+        return Ok(if p.status == Status::Processing { Outcome::NotYet("the attempt is still being recorded") } else { Outcome::Abandoned });
     }
     if p.status != Status::Held {
         // Decided already (or cancelled, or rejected): a duplicate or a
@@ -122,6 +125,12 @@ async fn np_notify(mut req: Request, env: &Env, config: &Config) -> worker::Resu
         Ok(n) => match settle_screening(env, config, &n, Some(n.decision), &format!("notification {id}")).await? {
             Outcome::Done { applied, status } => json(200, &serde_json::json!({"received": true, "applied": applied, "status": status})),
             Outcome::NotOurs => json(404, &serde_json::json!({"error": {"code": "unknown_transaction", "message": "no payment has this transaction"}})),
+            Outcome::Abandoned => {
+                let key = format!("{}-abandoned", n.np_transaction_id);
+                let out = (Np { endpoint: &config.np.endpoint }).cancel(&n.np_transaction_id, &key).await;
+                worker::console_warn!("NP transaction {} is not used by its payment; cancelled at NP: {out:?}", n.np_transaction_id);
+                json(200, &serde_json::json!({"received": true, "applied": false, "cancelled": matches!(out, np::Operation::Done { .. })}))
+            }
             Outcome::NotYet(why) => json(409, &serde_json::json!({"error": {"code": "not_ready", "message": format!("{why}; send it again later")}})),
         },
         Err(NotificationError::Unreadable(why)) => {

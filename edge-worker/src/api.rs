@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use shared::methods::Method as PayMethod;
+use shared::payment::Status;
 use shared::signing::{hex, sha256, verify_api_signature};
 use shared::url::{HttpUrl, OriginRule};
 use wasm_bindgen::JsValue;
@@ -29,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/payments/{payment_id}/settle"),
     ("POST", "/v1/payments/{payment_id}/cancel"),
     ("POST", "/v1/payments/{payment_id}/refund"),
+    ("POST", "/v1/payments/{payment_id}/shipment"),
 ];
 
 /// An API error: a status and a stable code, with a message for people.
@@ -364,6 +366,28 @@ async fn dispatch(
             }
             Ok((status, v))
         }
+        ("POST", "/v1/payments/{payment_id}/shipment") => {
+            let p = own_payment(env, merchant, params[0]).await?;
+            if p.method != Some(PayMethod::Np) {
+                return Err(err(422, "not_np", "only NP postpaid payments take a shipment report"));
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Body {}
+            if !body.is_empty() {
+                serde_json::from_slice::<Body>(body).map_err(|e| err(400, "invalid_body", format!("expected {{}}: {e}")))?;
+            }
+            // The shipment fixes the sale for the whole screened amount.
+            let key = util::new_id("op");
+            let mut r = payment_do::call(env, &p.id, Method::Post, "/settle", Some(serde_json::json!({"amount": null, "key": key}).to_string())).await?;
+            let status = r.status_code();
+            let v: serde_json::Value = r.json().await?;
+            if status == 200 {
+                let p: Payment = serde_json::from_value(v)?;
+                return Ok((200, payment_view(&p)));
+            }
+            Ok((status, v))
+        }
         _ => Err(err(404, "no_such_route", "no such route")),
     }
 }
@@ -386,6 +410,21 @@ fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> Option<ApiEr
         (Some(PayMethod::Netcash), "settle") => err(422, "not_settleable", "NET CASH has automatic sales only: there is nothing to settle"),
         (Some(PayMethod::Prepaid), "cancel") => err(422, "not_cancellable", "prepaid card sales are final at payment; refund the payment instead"),
         (Some(PayMethod::Prepaid), "settle") => err(422, "not_settleable", "prepaid cards have automatic sales only: there is nothing to settle"),
+        (Some(PayMethod::Np), "settle") => err(
+            422,
+            "use_shipment_report",
+            "NP postpaid sales are fixed by the shipment report: POST /v1/payments/{payment_id}/shipment",
+        ),
+        (Some(PayMethod::Np), "cancel") if matches!(p.status, Status::Paid | Status::PartiallyRefunded | Status::Refunded) => err(
+            422,
+            "not_cancellable",
+            "NP postpaid transactions can be cancelled only before the shipment report; after it, refund the payment",
+        ),
+        (Some(PayMethod::Np), "refund") if matches!(p.status, Status::Held | Status::Authorized) => err(
+            422,
+            "not_refundable",
+            "nothing is sold before the shipment report: cancel the NP postpaid transaction instead",
+        ),
         _ => return None,
     })
 }

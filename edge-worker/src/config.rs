@@ -13,6 +13,7 @@ pub struct Config {
     pub cybersource: CybersourceEndpoint,
     /// au Kantan Kessai (KDDI).
     pub au: ProviderEndpoint,
+    pub np: NpSettings,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
     /// Serves the sandboxes, the sandbox merchant and the demo shop.
@@ -65,6 +66,61 @@ impl std::fmt::Debug for CybersourceEndpoint {
     }
 }
 
+/// NP postpaid (Net Protections): the API endpoint, the secret of its
+/// screening notifications, and provider settings the sandbox and the
+/// availability rule share.
+#[derive(Clone)]
+pub struct NpSettings {
+    pub endpoint: ProviderEndpoint,
+    /// `whsec_<base64>`: NP's screening notifications to us are signed per
+    /// Standard Webhooks with it (`NP_NOTIFY_SECRET`).
+    pub notify_secret: String,
+    /// Where NP (the sandbox) posts its notifications (`NP_NOTIFY_URL`;
+    /// default `PUBLIC_BASE_URL/provider/np/notify`). Registered at NP in
+    /// production; only the sandbox reads it.
+    pub notify_url: String,
+    /// The most a shopper may owe NP, unpaid, incl. tax (`NP_LIMIT_YEN`,
+    /// default 54,000): also the largest NP purchase offered.
+    pub limit_yen: u64,
+    /// Sandbox: seconds until a held screening is decided (`NP_HOLD_SECONDS`).
+    pub hold_seconds: u64,
+}
+
+impl std::fmt::Debug for NpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NpSettings")
+            .field("endpoint", &self.endpoint)
+            .field("notify_secret", &"***")
+            .field("notify_url", &self.notify_url)
+            .field("limit_yen", &self.limit_yen)
+            .field("hold_seconds", &self.hold_seconds)
+            .finish()
+    }
+}
+
+fn number_or(env: &Env, name: &str, default: u64) -> worker::Result<u64> {
+    match var(env, name) {
+        Err(_) => Ok(default),
+        Ok(v) => v.parse().map_err(|_| worker::Error::RustError(format!("{name} must be a whole number"))),
+    }
+}
+
+impl NpSettings {
+    fn from_env(env: &Env, public_base_url: &str) -> worker::Result<NpSettings> {
+        Ok(NpSettings {
+            endpoint: ProviderEndpoint {
+                base_url: var(env, "NP_BASE_URL")?.trim_end_matches('/').to_string(),
+                merchant_code: var(env, "NP_SHOP_CODE")?,
+                secret: var(env, "NP_API_SECRET")?,
+            },
+            notify_secret: var(env, "NP_NOTIFY_SECRET")?,
+            notify_url: var(env, "NP_NOTIFY_URL").unwrap_or_else(|_| format!("{public_base_url}/provider/np/notify")),
+            limit_yen: number_or(env, "NP_LIMIT_YEN", 54_000)?,
+            hold_seconds: number_or(env, "NP_HOLD_SECONDS", 5)?,
+        })
+    }
+}
+
 fn var(env: &Env, name: &str) -> worker::Result<String> {
     env.var(name)
         .or_else(|_| env.secret(name))
@@ -74,8 +130,10 @@ fn var(env: &Env, name: &str) -> worker::Result<String> {
 
 impl Config {
     pub fn from_env(env: &Env) -> worker::Result<Config> {
+        let public_base_url = var(env, "PUBLIC_BASE_URL")?.trim_end_matches('/').to_string();
         Ok(Config {
-            public_base_url: var(env, "PUBLIC_BASE_URL")?.trim_end_matches('/').to_string(),
+            np: NpSettings::from_env(env, &public_base_url)?,
+            public_base_url,
             netcash: ProviderEndpoint {
                 base_url: var(env, "NETCASH_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "NETCASH_MERCHANT_CODE")?,

@@ -2,6 +2,8 @@
 //!
 //! * `POST /link/purchase` — the signed purchase request (link type);
 //! * `/pay/{id}…` — the hosted payment page and its JSON endpoints;
+//! * `POST /provider/<provider>/notify` — providers' signed notifications
+//!   (NP postpaid's screening decisions);
 //! * `/sandbox/<provider>/…` — provider sandboxes (sandbox mode only);
 //! * `/demo…` — the demo shop of the sandbox merchant (sandbox mode only);
 //! * `/health` — liveness, also the trivial route of the benchmark.
@@ -72,8 +74,8 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path.starts_with("/admin/api/") {
         return admin::handle(req, env, config, path).await;
     }
-    if path == "/provider/netcash/notify" && req.method() == Method::Post {
-        return provider_in::netcash(req, env, config).await;
+    if let Some(rest) = path.strip_prefix("/provider/") {
+        return provider_in::route(req, env, config, rest).await;
     }
     if let Some(rest) = path.strip_prefix("/pay/") {
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));

@@ -3,6 +3,7 @@
 //! from a request that did not verify.
 
 use shared::methods::{availability, Checkout, Device, Method, Unavailable};
+use shared::money::Yen;
 use shared::payment::{Amounts, Status};
 use shared::purchase::{PurchaseError, PurchaseRequest};
 use worker::{Env, Request, Response};
@@ -14,7 +15,7 @@ use crate::store::{self, Merchant};
 use crate::util;
 
 /// Methods with a working integration in this build.
-pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Card, Method::Au];
+pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::Card, Method::Au, Method::Np];
 
 /// au in this build: one-time purchases whose `item_name` KDDI takes (at
 /// most 20 characters; KDDI shows the first 16).
@@ -48,7 +49,8 @@ fn refuse(e: PurchaseError) -> worker::Result<Response> {
 
 /// The methods the page shows: available ones, and those under
 /// maintenance with the reason.
-pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec<Offer> {
+pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config: &Config) -> Vec<Offer> {
+    let max_amounts = [(Method::Np, Yen::new(config.np.limit_yen))];
     let c = Checkout {
         enabled: &merchant.methods,
         requested: &req.pay_method,
@@ -58,6 +60,7 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device) -> Vec
         amount: req.amount,
         implemented: IMPLEMENTED,
         under_maintenance: &[],
+        max_amounts: &max_amounts,
     };
     Method::ALL
         .into_iter()
@@ -82,7 +85,7 @@ pub async fn create(
     device: Device,
 ) -> worker::Result<Result<String, PurchaseError>> {
     let now = crate::clock::Clock::load(env, config).await?.now();
-    let offers = offers(merchant, &request, device);
+    let offers = offers(merchant, &request, device, config);
     if !offers.iter().any(|o| o.available) {
         return Ok(Err(PurchaseError::NoMethodAvailable));
     }

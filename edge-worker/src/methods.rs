@@ -11,6 +11,7 @@ use shared::card::CardDetails;
 use shared::methods::{Method, SalesMode};
 use shared::money::Yen;
 use shared::netcash::NetcashId;
+use shared::np::{Buyer, BuyerForm, FieldError};
 use shared::prepaid::PrepaidNumber;
 use shared::time::UnixTime;
 
@@ -18,7 +19,9 @@ use crate::config::Config;
 use crate::connectors::cybersource::{self, Cybersource};
 use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
+use crate::connectors::np::{self, Np};
 use crate::connectors::prepaid::{self, Prepaid};
+use crate::payment_do::Payment;
 
 /// What the shopper entered, validated.
 pub enum ShopperInput {
@@ -28,12 +31,16 @@ pub enum ShopperInput {
     Card(CardDetails),
     /// au: the shopper enters nothing here; they log in at KDDI.
     Au,
+    /// NP postpaid's buyer: sent to NP for screening, never stored by us.
+    Np(Buyer),
 }
 
 /// A refusal of the shopper's input, before any provider is asked.
 pub struct InputError {
     pub code: &'static str,
     pub message: &'static str,
+    /// Which fields are wrong, for forms with several (NP's buyer form).
+    pub fields: Vec<FieldError>,
 }
 
 impl ShopperInput {
@@ -43,13 +50,28 @@ impl ShopperInput {
         match method {
             Method::Netcash => NetcashId::parse(field("netcash_id"))
                 .map(ShopperInput::Netcash)
-                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits" }),
+                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits", fields: vec![] }),
             Method::Prepaid => PrepaidNumber::parse(field("card_number"))
                 .map(ShopperInput::Prepaid)
-                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits" }),
+                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits", fields: vec![] }),
             Method::Au => Ok(ShopperInput::Au),
-            Method::Np | Method::Card => {
-                Err(InputError { code: "method_unavailable", message: "this method is not available in this build" })
+            Method::Np => {
+                let form = BuyerForm {
+                    name: field("name").to_string(),
+                    kana: field("kana").to_string(),
+                    postal_code: field("postal_code").to_string(),
+                    address: field("address").to_string(),
+                    phone: field("phone").to_string(),
+                    email: field("email").to_string(),
+                };
+                form.validate().map(ShopperInput::Np).map_err(|fields| InputError {
+                    code: "invalid_buyer",
+                    message: "check the buyer's details: name, kana (katakana), postal code, address, phone and e-mail",
+                    fields,
+                })
+            }
+            Method::Card => {
+                Err(InputError { code: "method_unavailable", message: "cards are read by parse_at", fields: vec![] })
             }
         }
     }
@@ -68,7 +90,7 @@ impl ShopperInput {
                 let today = now.jst().date;
                 CardDetails::parse(&text("number"), &text("exp_month"), &text("exp_year"), &text("cvc"), body.get("option"), today.year, today.month)
                     .map(ShopperInput::Card)
-                    .map_err(|e| InputError { code: e.code(), message: e.message() })
+                    .map_err(|e| InputError { code: e.code(), message: e.message(), fields: vec![] })
             }
             _ => ShopperInput::parse(method, body),
         }
@@ -81,6 +103,7 @@ impl ShopperInput {
             ShopperInput::Prepaid(n) => format!("prepaid ****{}", n.last4()),
             ShopperInput::Card(c) => c.instrument(),
             ShopperInput::Au => "au Kantan Kessai".into(),
+            ShopperInput::Np(b) => format!("NP postpaid ({})", np::masked_email(&b.email)),
         }
     }
 }
@@ -105,9 +128,10 @@ pub enum AttemptOutcome {
     Unclear,
 }
 
-/// Performs the attempt at the provider. `sales_mode` says whether an
-/// authorization is captured at once (card).
-pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, sales_mode: SalesMode) -> AttemptOutcome {
+/// Performs the attempt at the provider. `payment` is the purchase the
+/// attempt is for (sales mode, item, dates).
+pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, payment: &Payment) -> AttemptOutcome {
+    let sales_mode = payment.sales_mode;
     match input {
         ShopperInput::Netcash(id) => {
             let c = Netcash { endpoint: &config.netcash };
@@ -147,6 +171,25 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
                 }
             }
         }
+        ShopperInput::Np(buyer) => {
+            let order = np::Order {
+                shop_transaction_id: request_id,
+                order_date: UnixTime(payment.created_at).jst().date,
+                amount: amount.get(),
+                item_name: &payment.item_name,
+            };
+            match (Np { endpoint: &config.np.endpoint }).register(&order, buyer).await {
+                np::Screening::Approved { np_transaction_id } => AttemptOutcome::Authorized { provider_ref: np_transaction_id },
+                np::Screening::Pending { np_transaction_id } => AttemptOutcome::Held { provider_ref: np_transaction_id },
+                np::Screening::Declined => AttemptOutcome::Refused { code: "np_declined" },
+                np::Screening::LimitExceeded => AttemptOutcome::Refused { code: "np_limit_exceeded" },
+                np::Screening::InvalidBuyer => AttemptOutcome::Refused { code: "invalid_buyer" },
+                np::Screening::Unknown(why) => {
+                    worker::console_warn!("NP registration {request_id} unclear ({why})");
+                    AttemptOutcome::Unclear
+                }
+            }
+        }
         // The payment object starts au itself (`payment_do::au`): KDDI
         // needs the payment's item, sales mode, deadline and linked OpenID.
         ShopperInput::Au => AttemptOutcome::Unclear,
@@ -157,7 +200,7 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
 /// declined the money, 422 when the shopper's input or choice was refused.
 pub fn refusal_status(code: &str) -> u16 {
     match code {
-        "insufficient_balance" | "card_declined" | "card_expired" => 402,
+        "insufficient_balance" | "card_declined" | "card_expired" | "np_declined" => 402,
         _ => 422,
     }
 }
@@ -171,6 +214,8 @@ pub fn refusal_message(code: &str) -> &'static str {
         "payment_option_unavailable" => "this payment option is not available for this card",
         "card_not_accepted" => "cards of this brand are not accepted",
         "card_authentication_required" => "the card issuer asks for authentication this checkout does not offer; try another card",
+        "np_declined" => "NP postpaid did not accept this order; choose another payment method",
+        "np_limit_exceeded" => "this order would take the shopper over NP postpaid's limit; pay an open invoice or choose another method",
         _ => "the provider refused the payment",
     }
 }
@@ -191,6 +236,14 @@ fn au_result(out: OpOutcome) -> Result<String, String> {
     }
 }
 
+fn np_result(out: np::Operation) -> Result<String, String> {
+    match out {
+        np::Operation::Done { id } => Ok(id),
+        np::Operation::Refused(code) => Err(code.to_string()),
+        np::Operation::Unknown(why) => Err(format!("unclear: {why}")),
+    }
+}
+
 /// Whether the provider can undo a captured payment when the merchant
 /// rejects it (PRODUCT §2: NET CASH cannot).
 pub fn can_roll_back(method: Method) -> bool {
@@ -203,6 +256,8 @@ pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &s
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).capture(provider_ref, key, amount.get()).await),
         Method::Au => au_result((Au { endpoint: &config.au }).capture(provider_ref, key, amount.get()).await),
+        // NP fixes the sale for the billed amount: the API sends the whole.
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).ship(provider_ref, key).await),
         _ => Err(format!("{} has no settlement in this build", method.code())),
     }
 }
@@ -212,6 +267,7 @@ pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
         Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
         _ => Err(format!("{} cannot be cancelled in this build", method.code())),
     }
 }
@@ -228,6 +284,27 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
         Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
         Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
-        Method::Np => Err(format!("{} refunds are not available in this build", method.code())),
+        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).refund(provider_ref, key, amount.get()).await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn np_buyer_input_is_validated_and_only_a_masked_e_mail_is_kept() {
+        let good = serde_json::json!({
+            "name": "山田 太郎", "kana": "ヤマダ タロウ", "postal_code": "150-0001",
+            "address": "東京都渋谷区神宮前1-2-3", "phone": "03-1234-5678", "email": "taro@Example.JP"
+        });
+        let Ok(input) = ShopperInput::parse(Method::Np, &good) else { panic!("a good buyer is accepted") };
+        assert_eq!(input.instrument(), "NP postpaid (t***@example.jp)");
+
+        let bad = serde_json::json!({"name": "山田 太郎", "kana": "やまだ", "postal_code": "150", "address": "東京都", "phone": "0312345678"});
+        let Err(e) = ShopperInput::parse(Method::Np, &bad) else { panic!("a bad buyer is refused") };
+        assert_eq!(e.code, "invalid_buyer");
+        let fields: Vec<_> = e.fields.iter().map(|f| (f.field, f.code)).collect();
+        assert_eq!(fields, vec![("kana", "katakana"), ("postal_code", "seven_digits"), ("email", "required")]);
     }
 }

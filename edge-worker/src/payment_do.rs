@@ -195,6 +195,15 @@ fn shopper_error(status: u16, code: &str, message: &str, next: Option<String>) -
     json(status, &serde_json::json!({"error": {"code": code, "message": message}, "next": next}))
 }
 
+/// A refusal of the shopper's input; `fields` lists each wrong field.
+fn input_error(e: &methods::InputError) -> worker::Result<Response> {
+    let mut body = serde_json::json!({"error": {"code": e.code, "message": e.message}, "next": null});
+    if !e.fields.is_empty() {
+        body["error"]["fields"] = serde_json::to_value(&e.fields)?;
+    }
+    json(422, &body)
+}
+
 fn internal(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
 }
@@ -304,7 +313,7 @@ impl PaymentObject {
         let body: serde_json::Value = req.json().await.unwrap_or(serde_json::Value::Null);
         let input = match methods::ShopperInput::parse_at(method, &body, ctx.clock.now()) {
             Ok(i) => i,
-            Err(e) => return shopper_error(422, e.code, e.message, None),
+            Err(e) => return input_error(&e),
         };
         let started = self
             .update(ctx, |p, now| {
@@ -335,7 +344,7 @@ impl PaymentObject {
 
         let outcome = match &input {
             methods::ShopperInput::Au => self.au_attempt(ctx, &started, &request_id).await,
-            _ => methods::attempt(&ctx.config, &input, &request_id, amount, started.sales_mode).await,
+            _ => methods::attempt(&ctx.config, &input, &request_id, amount, &started).await,
         };
         drop(input);
 
@@ -492,9 +501,25 @@ impl PaymentObject {
         struct Body {
             input: Input,
             note: String,
+            /// Kept as the payment's error code when the input applies
+            /// (e.g. `np_declined`).
+            #[serde(default)]
+            error_code: Option<String>,
         }
-        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{input, note}", None) };
-        let r = self.update(ctx, |p, now| Ok(p.apply(body.input, &body.note, now).is_ok())).await?;
+        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "invalid_body", "{input, note, error_code?}", None) };
+        let r = self
+            .update(ctx, |p, now| {
+                let before = p.last_error.clone();
+                if body.error_code.is_some() {
+                    p.last_error = body.error_code.clone();
+                }
+                let applied = p.apply(body.input, &body.note, now).is_ok();
+                if !applied {
+                    p.last_error = before;
+                }
+                Ok(applied)
+            })
+            .await?;
         match r {
             Ok((applied, p)) => json(200, &serde_json::json!({"applied": applied, "status": p.status.code()})),
             Err(r) => shopper_error(r.status, r.code, &r.message, None),

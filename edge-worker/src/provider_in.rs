@@ -1,15 +1,201 @@
-//! Notifications from providers to us (`/provider/<name>/notify`). Each is
-//! verified (signature, constant time, ±300 s) before anything changes; an
-//! unverifiable one is refused and the provider is asked for the status
-//! instead. Applying a notification twice changes nothing.
+//! Provider notifications in: `POST /provider/<provider>/notify`.
+//!
+//! NET CASH notifies the payout of weekly refund batches, signed like our
+//! calls to it; an unverifiable one is refused and NET CASH is asked for the
+//! refund's status instead. Applying a payout twice changes nothing.
+//!
+//! NP postpaid notifies the screening decision of a held transaction,
+//! signed per Standard Webhooks with `NP_NOTIFY_SECRET` (read and verified
+//! by [`connectors::np`](crate::connectors::np), constant time). We do not
+//! apply what a notification says blindly: for a payment still held, we ask
+//! NP for the transaction's status and apply that (falling back to the
+//! verified notification only when NP cannot be asked). So duplicates,
+//! notifications arriving out of order, and stale ones all end in NP's one
+//! decision; the payment object's state machine refuses whatever no longer
+//! applies. Answers: 200 once the notification needs nothing more (applied,
+//! or already applied: a duplicate), 409 when it came too early (the
+//! provider retries), 401 when the signature does not verify — and then we
+//! ask NP for the status of the transaction the body names, and apply that.
 
 use serde::Deserialize;
+use shared::methods::Method as PayMethod;
+use shared::payment::{Input, Status};
 use worker::{Env, Method, Request, Response};
 
+use crate::checkout::valid_payment_id;
 use crate::config::Config;
 use crate::connectors::netcash::Netcash;
+use crate::connectors::np::{self, Decision, Notification, NotificationError, Np, TransactionStatus};
 use crate::payment_do;
 use crate::util::{self, json};
+
+pub async fn route(req: Request, env: &Env, config: &Config, rest: &str) -> worker::Result<Response> {
+    match (req.method(), rest) {
+        (Method::Post, "np/notify") => np_notify(req, env, config).await,
+        (Method::Post, "netcash/notify") => netcash(req, env, config).await,
+        _ => json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such provider endpoint"}})),
+    }
+}
+
+/// The payment a shop transaction id (`{payment id}-{attempt}`) belongs to.
+pub fn payment_of(shop_transaction_id: &str) -> Option<&str> {
+    let (id, attempt) = shop_transaction_id.rsplit_once('-')?;
+    (valid_payment_id(id) && !attempt.is_empty() && attempt.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+}
+
+/// What became of a notification.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The decision is recorded (now, or before: a duplicate).
+    Done { applied: bool, status: String },
+    /// No payment of ours has this transaction.
+    NotOurs,
+    /// The payment went on without this transaction (an attempt whose
+    /// answer never reached us): it should be cancelled at NP so that it
+    /// does not count against the shopper's limit.
+    Abandoned,
+    /// Too early: the attempt is still being recorded, or NP has not
+    /// decided yet. The provider should send it again later.
+    NotYet(&'static str),
+}
+
+/// What to apply, from NP's status or, failing that, a verified
+/// notification's decision.
+fn decision_of(status: &TransactionStatus, verified: Option<Decision>) -> Result<Decision, &'static str> {
+    match (status, verified) {
+        (TransactionStatus::Approved | TransactionStatus::Shipped, _) => Ok(Decision::Approved),
+        (TransactionStatus::Declined, _) => Ok(Decision::Declined),
+        (TransactionStatus::Pending, _) => Err("NP says the screening is still pending"),
+        (TransactionStatus::Cancelled, _) => Err("NP says the transaction is cancelled"),
+        (TransactionStatus::NotFound | TransactionStatus::Unknown(_), Some(d)) => Ok(d),
+        (TransactionStatus::NotFound | TransactionStatus::Unknown(_), None) => Err("NP could not be asked"),
+    }
+}
+
+/// Brings a held payment to NP's decision. `verified` is the decision of a
+/// notification whose signature verified, if any.
+async fn settle_screening(env: &Env, config: &Config, claimed: &Notification, verified: Option<Decision>, via: &str) -> worker::Result<Outcome> {
+    let Some(payment_id) = payment_of(&claimed.shop_transaction_id) else { return Ok(Outcome::NotOurs) };
+    let mut r = payment_do::call(env, payment_id, Method::Get, "/record", None).await?;
+    if r.status_code() != 200 {
+        return Ok(Outcome::NotOurs);
+    }
+    #[derive(Deserialize)]
+    struct Record {
+        status: Status,
+        method: Option<PayMethod>,
+        provider_ref: Option<String>,
+    }
+    let p: Record = r.json().await?;
+    if p.method != Some(PayMethod::Np) || p.provider_ref.as_deref() != Some(claimed.np_transaction_id.as_str()) {
+        return Ok(if p.status == Status::Processing { Outcome::NotYet("the attempt is still being recorded") } else { Outcome::Abandoned });
+    }
+    if p.status != Status::Held {
+        // Decided already (or cancelled, or rejected): a duplicate or a
+        // late arrival. Nothing applies any more.
+        return Ok(Outcome::Done { applied: false, status: p.status.code().into() });
+    }
+    let status = (Np { endpoint: &config.np.endpoint }).status(&claimed.np_transaction_id).await;
+    let decision = match decision_of(&status, verified) {
+        Ok(d) => d,
+        Err(why) => {
+            worker::console_warn!("NP notification for {payment_id} not applied: {why} ({status:?})");
+            return Ok(Outcome::NotYet(why));
+        }
+    };
+    let (input, note, error_code) = match decision {
+        Decision::Approved => (Input::ScreeningApproved, format!("NP screening approved ({via}; NP status {status:?})"), None),
+        Decision::Declined => {
+            (Input::ScreeningDeclined, format!("NP screening declined ({via}; NP status {status:?})"), Some("np_declined"))
+        }
+    };
+    let body = serde_json::json!({"input": input, "note": note, "error_code": error_code});
+    let mut r = payment_do::call(env, payment_id, Method::Post, "/provider-event", Some(body.to_string())).await?;
+    #[derive(Deserialize)]
+    struct Applied {
+        applied: bool,
+        status: String,
+    }
+    let a: Applied = r.json().await?;
+    Ok(Outcome::Done { applied: a.applied, status: a.status })
+}
+
+async fn np_notify(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
+    let body = req.bytes().await?;
+    if body.len() > 16 * 1024 {
+        return json(413, &serde_json::json!({"error": {"code": "request_too_large", "message": "body too large"}}));
+    }
+    let h = |n: &str| req.headers().get(n).ok().flatten().unwrap_or_default();
+    let (id, ts, sig) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
+    match np::read_notification(&config.np.notify_secret, &id, &ts, &sig, &body, util::now().0) {
+        Ok(n) => match settle_screening(env, config, &n, Some(n.decision), &format!("notification {id}")).await? {
+            Outcome::Done { applied, status } => json(200, &serde_json::json!({"received": true, "applied": applied, "status": status})),
+            Outcome::NotOurs => json(404, &serde_json::json!({"error": {"code": "unknown_transaction", "message": "no payment has this transaction"}})),
+            Outcome::Abandoned => {
+                let key = format!("{}-abandoned", n.np_transaction_id);
+                let out = (Np { endpoint: &config.np.endpoint }).cancel(&n.np_transaction_id, &key).await;
+                worker::console_warn!("NP transaction {} is not used by its payment; cancelled at NP: {out:?}", n.np_transaction_id);
+                json(200, &serde_json::json!({"received": true, "applied": false, "cancelled": matches!(out, np::Operation::Done { .. })}))
+            }
+            Outcome::NotYet(why) => json(409, &serde_json::json!({"error": {"code": "not_ready", "message": format!("{why}; send it again later")}})),
+        },
+        Err(NotificationError::Unreadable(why)) => {
+            json(400, &serde_json::json!({"error": {"code": "unreadable_notification", "message": why}}))
+        }
+        Err(NotificationError::Unverified(e)) => {
+            worker::console_warn!("NP notification {id} refused: {e}; asking NP instead");
+            // The body is not trusted: it only says which transaction to ask
+            // NP about, and only a held payment with that very transaction
+            // is looked at.
+            if let Some(claimed) = np::claimed(&body) {
+                match settle_screening(env, config, &claimed, None, "asked NP after an unverifiable notification").await {
+                    Ok(out) => worker::console_log!("NP status asked after an unverifiable notification: {out:?}"),
+                    Err(e) => worker::console_error!("NP status query after an unverifiable notification failed: {e}"),
+                }
+            }
+            json(401, &serde_json::json!({"error": {"code": "bad_signature", "message": format!("the notification does not verify: {e}")}}))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shop_transaction_names_its_payment() {
+        let id = "pay_0123456789abcdefghjkmnpqrs";
+        assert_eq!(payment_of(&format!("{id}-1")), Some(id));
+        assert_eq!(payment_of(&format!("{id}-12")), Some(id));
+        assert_eq!(payment_of(id), None);
+        assert_eq!(payment_of(&format!("{id}-")), None);
+        assert_eq!(payment_of(&format!("{id}-x")), None);
+        assert_eq!(payment_of("pay_short-1"), None);
+        assert_eq!(payment_of("../record-1"), None);
+    }
+
+    #[test]
+    fn nps_status_decides_whatever_the_notification_says() {
+        use Decision::*;
+        use TransactionStatus as S;
+        let table: &[(S, Option<Decision>, Result<Decision, ()>)] = &[
+            (S::Approved, Some(Declined), Ok(Approved)),
+            (S::Approved, None, Ok(Approved)),
+            (S::Shipped, Some(Declined), Ok(Approved)),
+            (S::Declined, Some(Approved), Ok(Declined)),
+            (S::Declined, None, Ok(Declined)),
+            (S::Pending, Some(Approved), Err(())),
+            (S::Cancelled, Some(Approved), Err(())),
+            // NP cannot be asked: only a verified notification decides.
+            (S::Unknown("timeout".into()), Some(Declined), Ok(Declined)),
+            (S::NotFound, Some(Approved), Ok(Approved)),
+            (S::Unknown("timeout".into()), None, Err(())),
+        ];
+        for (status, verified, want) in table {
+            assert_eq!(decision_of(status, *verified).map_err(|_| ()), *want, "{status:?} {verified:?}");
+        }
+    }
+}
 
 /// NET CASH: a refund of a weekly batch was paid.
 pub async fn netcash(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {

@@ -196,6 +196,10 @@ pub struct Checkout<'a> {
     pub amount: Yen,
     pub implemented: &'a [Method],
     pub under_maintenance: &'a [Method],
+    /// Provider settings that replace a method's `max_amount` (NP's limit
+    /// is a provider setting: 54,000 yen by default, since raised to 55,000
+    /// by Net Protections).
+    pub max_amounts: &'a [(Method, Yen)],
 }
 
 /// Whether `method` may be offered on this checkout, and if not, why.
@@ -219,7 +223,8 @@ pub fn availability(method: Method, c: &Checkout<'_>) -> Result<(), Unavailable>
     if !r.devices.contains(&c.device) {
         return Err(Unavailable::Device);
     }
-    if r.max_amount.is_some_and(|max| c.amount > max) {
+    let max = c.max_amounts.iter().find(|(m, _)| *m == method).map(|&(_, y)| y).or(r.max_amount);
+    if max.is_some_and(|max| c.amount > max) {
         return Err(Unavailable::Amount);
     }
     if c.under_maintenance.contains(&method) {
@@ -242,6 +247,7 @@ mod tests {
             amount: Yen::new(amount),
             implemented: &Method::ALL,
             under_maintenance: &[],
+            max_amounts: &[],
         }
     }
 
@@ -266,6 +272,20 @@ mod tests {
         for &(m, pt, sm, d, amount, want) in table {
             assert_eq!(availability(m, &checkout(pt, sm, d, amount)), want, "{m:?} {pt:?} {sm:?} {d:?} {amount}");
         }
+    }
+
+    #[test]
+    fn a_provider_setting_replaces_the_tables_cap() {
+        let raised = [(Method::Np, Yen::new(55_000))];
+        let lowered = [(Method::Np, Yen::new(30_000))];
+        let mut c = checkout(PayType::OneTime, SalesMode::Auto, Device::Pc, 55_000);
+        assert_eq!(availability(Method::Np, &c), Err(Unavailable::Amount));
+        c.max_amounts = &raised;
+        assert_eq!(availability(Method::Np, &c), Ok(()));
+        c.max_amounts = &lowered;
+        c.amount = Yen::new(30_001);
+        assert_eq!(availability(Method::Np, &c), Err(Unavailable::Amount));
+        assert_eq!(availability(Method::Netcash, &c), Ok(()), "other methods keep their own rule");
     }
 
     #[test]

@@ -164,6 +164,8 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     PREPAID_BASE_URL: `${base}/sandbox/prepaid`,
     CYBERSOURCE_BASE_URL: `${base}/sandbox/cybersource`,
     AU_BASE_URL: `${base}/sandbox/au`,
+    NP_BASE_URL: `${base}/sandbox/np`,
+    NP_NOTIFY_URL: `${base}/provider/np/notify`,
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };

@@ -6,6 +6,7 @@
 pub mod cybersource;
 pub mod au;
 pub mod netcash;
+pub mod np;
 pub mod prepaid;
 
 use crate::config::ProviderEndpoint;

@@ -8,6 +8,7 @@
 pub mod cybersource;
 pub mod au;
 pub mod netcash;
+pub mod np;
 pub mod prepaid;
 
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -15,7 +16,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use crate::config::Config;
 
 /// The providers that have a sandbox.
-pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "cybersource", "au"];
+pub const PROVIDERS: &[&str] = &["netcash", "prepaid", "cybersource", "au", "np"];
 
 /// Checks the `x-<prefix>-*` signature headers of a call to a sandbox.
 /// Returns the refusal to send if they do not verify.
@@ -72,8 +73,18 @@ impl DurableObject for SandboxObject {
             "cybersource" => cybersource::handle(&storage, &config, &req, &path, &body).await,
             // KDDI lives on the sandbox clock (business time), like the payment objects.
             "au" => au::handle(&storage, &config, now.0, &req, &path, url.query().unwrap_or(""), &body).await,
+            "np" => np::handle(&storage, &config, &req, &path, &body).await,
             _ => Response::error("no such sandbox", 404),
         }
+    }
+
+    /// Work a sandbox scheduled for later (NP: held screenings decided,
+    /// notifications sent again). Each provider's instance runs only the
+    /// jobs it stored.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let config = Config::from_env(&self.env)?;
+        np::alarm(&self.state.storage(), &config).await?;
+        Response::ok("")
     }
 }
 
@@ -83,6 +94,7 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
         return Response::error("no such sandbox", 404);
     }
     let stub = env.durable_object("SANDBOXES")?.id_from_name(provider)?.get_stub()?;
+    let query = req.url()?.query().map(|q| format!("?{q}")).unwrap_or_default();
     let mut init = worker::RequestInit::new();
     init.with_method(req.method()).with_headers(req.headers().clone());
     let mut req = req;
@@ -90,7 +102,6 @@ pub async fn route(req: Request, env: &Env, provider: &str, rest: &str) -> worke
     if !body.is_empty() {
         init.with_body(Some(body.into()));
     }
-    let query = req.url()?.query().map(|q| format!("?{q}")).unwrap_or_default();
     let inner = Request::new_with_init(&format!("https://sandbox/{provider}{rest}{query}"), &init)?;
     stub.fetch_with_request(inner).await
 }

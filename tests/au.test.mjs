@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import {
-  ARTIFACTS, advanceClock, api, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
+  ARTIFACTS, advanceClock, api, eventually, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
 } from './lib/harness.mjs';
 
 const AU_SECRET = 'au-sandbox-api-secret';
@@ -642,5 +642,65 @@ describe('au Kantan Kessai and time (sandbox clock)', () => {
     const direct = await kddi('POST', `/api/v1/payments/${b.tx}/refunds`, { merchant_code: AU_MERCHANT, idempotency_key: 'late-r', amount: 100 });
     assert.equal(direct.json.error_code, 'E_DEADLINE');
     assert.equal((await signedApi(worker, 'GET', `/v1/payments/${b.pay}`)).json.refunded, 400);
+  });
+});
+
+// PRODUCT §2 / issue 5: KDDI may open an unauthorized-use investigation or
+// charge a sale back; the merchant is notified and the sale leaves
+// settlement. KDDI's notifications are signed and verified; duplicates and
+// late ones change nothing.
+describe('au disputes (investigations and chargebacks)', () => {
+  async function paidAu() {
+    const pay = await openCheckout(worker, auPurchase());
+    const { action, fields } = await auResult(pay);
+    assert.equal((await postReturn(action, fields)).location, `/pay/${pay}/return`);
+    return { pay, tx: fields.transaction_id };
+  }
+  const dispute = async (tx, kind) => (await api(worker, 'POST', `/sandbox/au/disputes/${tx}`, { kind })).json;
+  const status = async (pay) => (await signedApi(worker, 'GET', `/v1/payments/${pay}`)).json.status;
+
+  it('an investigation takes the sale out of settlement and blocks refunds; cleared, it is paid again', async () => {
+    assert.equal((await signedApi(worker, 'PUT', '/v1/merchant', { webhook_url: `${merchant.base}/webhooks` })).status, 200);
+    const { pay, tx } = await paidAu();
+    assert.equal((await dispute(tx, 'investigation')).notified, 200);
+    assert.equal(await status(pay), 'under_investigation');
+    const r = await signedApi(worker, 'POST', `/v1/payments/${pay}/refund`, { amount: 100 });
+    assert.notEqual(r.status, 200, 'no refund while KDDI investigates');
+    assert.equal(await status(pay), 'under_investigation');
+    // The same notification again changes nothing.
+    assert.equal((await dispute(tx, 'investigation')).notified, 200);
+    assert.equal(await status(pay), 'under_investigation');
+    await dispute(tx, 'cleared');
+    assert.equal(await status(pay), 'paid');
+    const types = await eventually(() => {
+      const t = merchant.accepted().filter((w) => w.payload.data.tracking_id === pay).map((w) => w.payload.type);
+      return t.length >= 3 && t;
+    }, { what: 'dispute webhooks' });
+    assert.deepEqual(types, ['payment.paid', 'payment.investigation_opened', 'payment.investigation_cleared']);
+  });
+
+  it('a chargeback is final: later notifications are refused by the state machine and change nothing', async () => {
+    const { pay, tx } = await paidAu();
+    await dispute(tx, 'investigation');
+    await dispute(tx, 'chargeback');
+    assert.equal(await status(pay), 'charged_back');
+    await dispute(tx, 'cleared');
+    await dispute(tx, 'investigation');
+    assert.equal(await status(pay), 'charged_back');
+    const history = (await signedApi(worker, 'GET', `/v1/payments/${pay}`)).json.history.map((h) => h.status);
+    assert.deepEqual(history.slice(-3), ['paid', 'under_investigation', 'charged_back']);
+  });
+
+  it('an unverifiable dispute notification is refused; KDDI is asked instead', async () => {
+    const { pay, tx } = await paidAu();
+    // KDDI's own record says chargeback, but the forged notice claims it and is unsigned.
+    await api(worker, 'POST', `/sandbox/au/disputes/${tx}`, { kind: 'chargeback' });
+    const forged = await fetch(`${worker.base}/provider/au/notify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'dispute', transaction_id: tx, service_ref: `${pay}-1`, kind: 'cleared' }),
+    });
+    assert.equal(forged.status, 401);
+    assert.equal(await status(pay), 'charged_back', 'KDDI\'s answer, not the forged claim, decided');
   });
 });

@@ -70,7 +70,13 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
 pub fn return_values(p: &Payment, now: UnixTime) -> Option<(String, ReturnValues)> {
     let (url, result, err) = match p.status {
         Status::Pending | Status::Processing => return None,
-        Status::Paid | Status::Authorized | Status::Held | Status::PartiallyRefunded | Status::Refunded => {
+        Status::Paid
+        | Status::Authorized
+        | Status::Held
+        | Status::PartiallyRefunded
+        | Status::Refunded
+        | Status::UnderInvestigation
+        | Status::ChargedBack => {
             (&p.success_url, ResResult::Ok, String::new())
         }
         Status::Cancelled => (&p.cancel_url, ResResult::Cn, String::new()),

@@ -13,6 +13,9 @@ pub struct Config {
     pub cybersource: CybersourceEndpoint,
     /// au Kantan Kessai (KDDI).
     pub au: ProviderEndpoint,
+    /// Where KDDI (the au sandbox) sends dispute notifications
+    /// (`AU_NOTIFY_URL`, default `PUBLIC_BASE_URL/provider/au/notify`).
+    pub au_notify_url: String,
     pub np: NpSettings,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
@@ -131,7 +134,9 @@ fn var(env: &Env, name: &str) -> worker::Result<String> {
 impl Config {
     pub fn from_env(env: &Env) -> worker::Result<Config> {
         let public_base_url = var(env, "PUBLIC_BASE_URL")?.trim_end_matches('/').to_string();
+        let au_notify_url = var(env, "AU_NOTIFY_URL").unwrap_or_else(|_| format!("{public_base_url}/provider/au/notify"));
         Ok(Config {
+            au_notify_url,
             np: NpSettings::from_env(env, &public_base_url)?,
             public_base_url,
             netcash: ProviderEndpoint {

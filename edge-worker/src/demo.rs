@@ -16,9 +16,10 @@ use crate::store::{SANDBOX_HASH_KEY, SANDBOX_MERCHANT_ID, SANDBOX_SERVICE_ID, SA
 use crate::util;
 
 const ITEMS: &[(&str, &str, u64, u64)] = &[
-    ("tea-200", "緑茶 200g / Green tea 200g", 1100, 100),
-    ("cup-1", "湯呑み / Tea cup", 3300, 300),
-    ("set-1", "茶器セット / Tea set", 12100, 1100),
+    // Names stay within au's 20-character limit, so every method is offered.
+    ("tea-200", "緑茶 200g", 1100, 100),
+    ("cup-1", "湯呑み Tea cup", 3300, 300),
+    ("set-1", "茶器セット Tea set", 12100, 1100),
 ];
 
 /// The signed purchase form fields for one item.

@@ -112,6 +112,9 @@ fn refused(status: u16, code: &'static str, message: impl Into<String>) -> Refus
 fn event_type(input: Input, to: Status) -> Option<&'static str> {
     Some(match (input, to) {
         (Input::Settled { .. }, _) => "payment.settled",
+        (Input::InvestigationCleared, _) => "payment.investigation_cleared",
+        (_, Status::UnderInvestigation) => "payment.investigation_opened",
+        (_, Status::ChargedBack) => "payment.chargeback",
         (_, Status::Paid) => "payment.paid",
         (_, Status::Authorized) => "payment.authorized",
         (_, Status::Held) => "payment.held",

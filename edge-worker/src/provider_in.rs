@@ -33,6 +33,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, rest: &str) -> work
     match (req.method(), rest) {
         (Method::Post, "np/notify") => np_notify(req, env, config).await,
         (Method::Post, "netcash/notify") => netcash(req, env, config).await,
+        (Method::Post, "au/notify") => au_notify(req, env, config).await,
         _ => json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such provider endpoint"}})),
     }
 }
@@ -233,4 +234,51 @@ pub async fn netcash(mut req: Request, env: &Env, config: &Config) -> worker::Re
     let status = r.status_code();
     let v: serde_json::Value = r.json().await.unwrap_or_default();
     json(if status == 200 { 200 } else { status }, &v)
+}
+
+/// au (KDDI): an unauthorized-use investigation was opened or cleared, or
+/// the sale was charged back. The sale leaves settlement while
+/// investigated; the merchant hears of each step as an event. A
+/// notification that does not verify is refused and KDDI is asked for the
+/// transaction's dispute state instead.
+pub async fn au_notify(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Notice {
+        transaction_id: String,
+        service_ref: String,
+        kind: String,
+    }
+    let body = req.text().await?;
+    let path = req.path();
+    let refused = crate::sandbox::verify_signed("au", &req, &path, &body, &config.au.merchant_code, &config.au.secret, util::now().0);
+    let Ok(n) = serde_json::from_str::<Notice>(&body) else {
+        return json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "not an au notification"}}));
+    };
+    let Some(payment_id) = payment_of(&n.service_ref).map(str::to_string) else {
+        return json(422, &serde_json::json!({"error": {"code": "unknown_payment", "message": "no such payment"}}));
+    };
+    let kind = if refused.is_some() {
+        let asked = (crate::connectors::au::Au { endpoint: &config.au }).dispute_state(&n.transaction_id).await;
+        worker::console_warn!("unverifiable au notification for {}; KDDI says {asked:?}", n.transaction_id);
+        if let Some(kind) = asked {
+            apply_dispute(env, &payment_id, &kind).await?;
+        }
+        return json(401, &serde_json::json!({"error": {"code": "bad_signature", "message": "notification not verified; status was asked instead"}}));
+    } else {
+        n.kind
+    };
+    let (status, v) = apply_dispute(env, &payment_id, &kind).await?;
+    json(status, &v)
+}
+
+async fn apply_dispute(env: &Env, payment_id: &str, kind: &str) -> worker::Result<(u16, serde_json::Value)> {
+    let (input, note) = match kind {
+        "investigation" => (Input::InvestigationOpened, "KDDI opened an unauthorized-use investigation; the sale leaves settlement"),
+        "cleared" => (Input::InvestigationCleared, "KDDI cleared the investigation; the sale is settled again"),
+        "chargeback" => (Input::ChargedBack, "KDDI charged the sale back"),
+        _ => return Ok((422, serde_json::json!({"error": {"code": "unknown_kind", "message": "unknown dispute kind"}}))),
+    };
+    let mut r = payment_do::call(env, payment_id, Method::Post, "/provider-event", Some(serde_json::json!({"input": input, "note": note}).to_string())).await?;
+    let status = r.status_code();
+    Ok((status, r.json().await.unwrap_or_default()))
 }

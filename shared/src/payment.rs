@@ -35,6 +35,11 @@ pub enum Status {
     /// Money moved and cannot be rolled back by the provider (NET CASH):
     /// the merchant must refund it.
     RefundRequired,
+    /// The provider opened an unauthorized-use investigation (au): the sale
+    /// leaves settlement until it is cleared or charged back.
+    UnderInvestigation,
+    /// The provider charged the sale back: the merchant is not paid for it.
+    ChargedBack,
 }
 
 impl Status {
@@ -52,6 +57,8 @@ impl Status {
             Status::Expired => "expired",
             Status::RejectedByMerchant => "rejected_by_merchant",
             Status::RefundRequired => "refund_required",
+            Status::UnderInvestigation => "under_investigation",
+            Status::ChargedBack => "charged_back",
         }
     }
 
@@ -100,6 +107,12 @@ pub enum Input {
     Voided,
     /// Money goes back to the shopper.
     Refunded { amount: Yen },
+    /// The provider opened an unauthorized-use investigation.
+    InvestigationOpened,
+    /// The investigation ended in the merchant's favour.
+    InvestigationCleared,
+    /// The provider charged the sale back.
+    ChargedBack,
 }
 
 /// Why an input is refused in a state.
@@ -130,6 +143,9 @@ impl Input {
             Input::Settled { .. } => "settling",
             Input::Voided => "cancelling",
             Input::Refunded { .. } => "refunding",
+            Input::InvestigationOpened => "opening an investigation",
+            Input::InvestigationCleared => "clearing an investigation",
+            Input::ChargedBack => "a chargeback",
         }
     }
 }
@@ -182,6 +198,11 @@ pub fn transition(status: Status, amounts: Amounts, input: Input) -> Result<(Sta
             let next = if refunded == amounts.captured { S::Refunded } else { S::PartiallyRefunded };
             Ok((next, Amounts { refunded, ..amounts }))
         }
+        (S::Paid | S::PartiallyRefunded, I::InvestigationOpened) => Ok((S::UnderInvestigation, amounts)),
+        (S::UnderInvestigation, I::InvestigationCleared) => {
+            Ok((if amounts.refunded == Yen::ZERO { S::Paid } else { S::PartiallyRefunded }, amounts))
+        }
+        (S::Paid | S::PartiallyRefunded | S::UnderInvestigation, I::ChargedBack) => Ok((S::ChargedBack, amounts)),
         _ => Err(refuse()),
     }
 }
@@ -264,6 +285,20 @@ mod tests {
         assert_eq!(held.0, Status::Held);
         assert_eq!(transition(held.0, held.1, Input::ScreeningApproved).unwrap().0, Status::Authorized);
         assert_eq!(transition(held.0, held.1, Input::ScreeningDeclined).unwrap().0, Status::Failed);
+    }
+
+    #[test]
+    fn investigations_and_chargebacks() {
+        let paid = run(&[Input::AttemptStarted, Input::Captured { amount: Y(1000) }]).unwrap();
+        let (s, a) = transition(paid.0, paid.1, Input::InvestigationOpened).unwrap();
+        assert_eq!(s, Status::UnderInvestigation);
+        assert!(transition(s, a, Input::Refunded { amount: Y(1) }).is_err(), "no refund while investigated");
+        assert_eq!(transition(s, a, Input::InvestigationCleared).unwrap().0, Status::Paid);
+        let (s, a) = transition(s, a, Input::ChargedBack).unwrap();
+        assert_eq!(s, Status::ChargedBack);
+        for late in [Input::InvestigationOpened, Input::InvestigationCleared, Input::ChargedBack] {
+            assert!(transition(s, a, late).is_err(), "{late:?} after a chargeback");
+        }
     }
 
     mod properties {

@@ -189,6 +189,16 @@ impl Au<'_> {
     }
 
     /// Settles (captures) specified sales, fully or partly.
+    /// KDDI's dispute state of a sold transaction (`investigation`,
+    /// `cleared`, `chargeback`), if any: asked when a notification cannot
+    /// be verified.
+    pub async fn dispute_state(&self, transaction_id: &str) -> Option<String> {
+        let path = format!("/api/v1/payments/{transaction_id}");
+        let out = self.call(Method::Get, &path, String::new()).await;
+        let v: serde_json::Value = serde_json::from_str(&out.body).ok()?;
+        v["dispute"].as_str().map(str::to_string)
+    }
+
     pub async fn capture(&self, transaction_id: &str, key: &str, amount: u64) -> OpOutcome {
         let body = serde_json::to_string(&AmountRequest { merchant_code: &self.endpoint.merchant_code, idempotency_key: key, amount })
             .expect("serializable");

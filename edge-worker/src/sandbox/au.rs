@@ -60,6 +60,9 @@ struct Tx {
     #[serde(default)]
     linked: bool,
     created_at: i64,
+    /// KDDI's dispute state: `investigation`, `cleared` or `chargeback`.
+    #[serde(default)]
+    dispute: Option<String>,
     state: State,
     started_at: Option<i64>,
     au_id: Option<String>,
@@ -192,6 +195,12 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
         (worker::Method::Post, "/complete") => return complete(storage, config, now, body).await,
         _ => {}
     }
+    // Sandbox control, not KDDI's API: open an unauthorized-use
+    // investigation, clear it, or charge a sale back, as KDDI may do, and
+    // notify the merchant's system.
+    if let (worker::Method::Post, Some(id)) = (method.clone(), path.strip_prefix("/disputes/")) {
+        return dispute(storage, config, now, id, body).await;
+    }
     if !path.starts_with("/api/") {
         return page_error(404, "ページが見つかりません。", "Page not found.");
     }
@@ -250,6 +259,7 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
         open_id_hint: r.open_id.filter(|o| !o.is_empty()),
         linked: false,
         created_at: now,
+        dispute: None,
         state: State::Created,
         started_at: None,
         au_id: None,
@@ -280,7 +290,7 @@ fn status_answer(config: &Config, tx: &Tx, now: i64) -> worker::Result<Response>
     json(
         200,
         &serde_json::json!({"result": "OK", "transaction_id": tx.id, "state": "final", "outcome": tx.result_fields(config, now),
-            "authorized": tx.authorized, "captured": tx.captured, "refunded": tx.refunded}),
+            "authorized": tx.authorized, "captured": tx.captured, "refunded": tx.refunded, "dispute": tx.dispute}),
     )
 }
 
@@ -639,3 +649,35 @@ button{font:inherit;cursor:pointer;min-height:44px;border-radius:6px;width:100%}
 .au-hint{font-size:13px;color:#666;margin:12px 0 0;overflow-wrap:anywhere}
 .au-foot{text-align:center;color:#777;font-size:12px;padding:16px}
 "#;
+
+/// Opens, clears or concludes a dispute on a sold transaction and notifies
+/// the merchant's system, signed like KDDI's API calls (`x-au-*`).
+async fn dispute(storage: &Storage, config: &Config, now: i64, id: &str, body: &str) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Dispute {
+        kind: String,
+    }
+    let Ok(d) = serde_json::from_str::<Dispute>(body) else { return ng(400, "E_BAD_REQUEST", "{kind: investigation|cleared|chargeback}") };
+    if !matches!(d.kind.as_str(), "investigation" | "cleared" | "chargeback") {
+        return ng(400, "E_BAD_REQUEST", "kind is investigation, cleared or chargeback");
+    }
+    let Some(mut tx) = load(storage, id).await? else { return ng(404, "E_NOT_FOUND", "no such transaction") };
+    if tx.captured == 0 {
+        return ng(409, "E_NOT_SOLD", "only a sold transaction can be disputed");
+    }
+    tx.dispute = Some(d.kind.clone());
+    save(storage, &tx).await?;
+    let notice = serde_json::json!({
+        "type": "dispute",
+        "transaction_id": tx.id,
+        "service_ref": tx.service_ref,
+        "kind": d.kind,
+        "at": now,
+    })
+    .to_string();
+    let path = crate::util::path_of(&config.au_notify_url);
+    let headers = crate::connectors::signed_headers("au", &config.au, "POST", &path, &notice);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = util::send(worker::Method::Post, &config.au_notify_url, &headers, Some(notice), 10_000).await;
+    json(200, &serde_json::json!({"result": "OK", "dispute": d.kind, "notified": out.status}))
+}

@@ -16,6 +16,9 @@ pub struct Config {
     /// Where KDDI (the au sandbox) sends dispute notifications
     /// (`AU_NOTIFY_URL`, default `PUBLIC_BASE_URL/provider/au/notify`).
     pub au_notify_url: String,
+    /// Operators' bearer token (`OPERATOR_TOKEN`, a secret in production;
+    /// empty disables the operator endpoints).
+    pub operator_token: String,
     pub np: NpSettings,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
@@ -137,6 +140,7 @@ impl Config {
         let au_notify_url = var(env, "AU_NOTIFY_URL").unwrap_or_else(|_| format!("{public_base_url}/provider/au/notify"));
         Ok(Config {
             au_notify_url,
+            operator_token: var(env, "OPERATOR_TOKEN").unwrap_or_default(),
             np: NpSettings::from_env(env, &public_base_url)?,
             public_base_url,
             netcash: ProviderEndpoint {

@@ -22,6 +22,7 @@ mod html;
 mod link;
 mod methods;
 mod notify;
+mod operator;
 mod payment_do;
 mod provider_in;
 mod sandbox;
@@ -70,6 +71,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     }
     if path.starts_with("/v1/") {
         return api::handle(req, env, config).await;
+    }
+    if path.starts_with("/operator/") {
+        return operator::handle(req, env, config, path).await;
     }
     if path.starts_with("/admin/api/") {
         return admin::handle(req, env, config, path).await;

@@ -49,7 +49,7 @@ fn refuse(e: PurchaseError) -> worker::Result<Response> {
 
 /// The methods the page shows: available ones, and those under
 /// maintenance with the reason.
-pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config: &Config) -> Vec<Offer> {
+pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config: &Config, under_maintenance: &[Method]) -> Vec<Offer> {
     let max_amounts = [(Method::Np, Yen::new(config.np.limit_yen))];
     let c = Checkout {
         enabled: &merchant.methods,
@@ -59,7 +59,7 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config
         device,
         amount: req.amount,
         implemented: IMPLEMENTED,
-        under_maintenance: &[],
+        under_maintenance,
         max_amounts: &max_amounts,
     };
     Method::ALL
@@ -85,7 +85,8 @@ pub async fn create(
     device: Device,
 ) -> worker::Result<Result<String, PurchaseError>> {
     let now = crate::clock::Clock::load(env, config).await?.now();
-    let offers = offers(merchant, &request, device, config);
+    let maintenance = store::methods_under_maintenance(db, now.0).await?;
+    let offers = offers(merchant, &request, device, config, &maintenance);
     if !offers.iter().any(|o| o.available) {
         return Ok(Err(PurchaseError::NoMethodAvailable));
     }

@@ -318,6 +318,9 @@ impl PaymentObject {
             Ok(i) => i,
             Err(e) => return input_error(&e),
         };
+        if self.maintenance(ctx).await?.contains(&method) {
+            return shopper_error(503, "method_maintenance", "this payment method is under maintenance; choose another one", None);
+        }
         let started = self
             .update(ctx, |p, now| {
                 if p.status.checkout_finished() {
@@ -699,10 +702,23 @@ impl PaymentObject {
         }
     }
 
+    /// Methods an operator put under maintenance now.
+    async fn maintenance(&self, ctx: &Ctx) -> worker::Result<Vec<Method>> {
+        let db = store::db(&self.env, ctx.config.sandbox).await?;
+        store::methods_under_maintenance(&db, ctx.clock.now().0).await
+    }
+
     async fn session(&self, ctx: &Ctx) -> worker::Result<Response> {
+        let down = self.maintenance(ctx).await?;
         match self.update(ctx, |_, now| Ok(now)).await? {
             Err(r) => shopper_error(r.status, r.code, &r.message, None),
-            Ok((now, p)) => json(
+            Ok((now, mut p)) => {
+                // A window that began after the page opened is explained, too.
+                for o in p.offers.iter_mut().filter(|o| down.contains(&o.method)) {
+                    o.available = false;
+                    o.reason = Some(Unavailable::Maintenance);
+                }
+                json(
                 200,
                 &serde_json::json!({
                     "payment_id": p.id,
@@ -717,7 +733,8 @@ impl PaymentObject {
                     "last_error": p.last_error.as_ref().map(|c| serde_json::json!({"code": c})),
                     "next": p.next_url(),
                 }),
-            ),
+            )
+            }
         }
     }
 

@@ -65,6 +65,12 @@ const SCHEMA: &[&str] = &[
         response TEXT,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (merchant_id, idem_key))",
+    "CREATE TABLE IF NOT EXISTS maintenance (
+        id TEXT PRIMARY KEY,
+        method TEXT NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        note TEXT)",
     "CREATE TABLE IF NOT EXISTS sandbox_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds INTEGER NOT NULL)",
     // au Kantan Kessai: the merchant's cust_code linked to the shopper's au OpenID.
     "CREATE TABLE IF NOT EXISTS au_links (
@@ -382,4 +388,65 @@ pub async fn link_au_open_id(db: &D1Database, merchant_id: &str, service_id: &st
     .run()
     .await?;
     Ok(())
+}
+
+/// A provider maintenance window an operator announced.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct Maintenance {
+    pub id: String,
+    pub method: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub note: Option<String>,
+}
+
+pub async fn add_maintenance(db: &D1Database, m: &Maintenance) -> worker::Result<()> {
+    db.prepare("INSERT INTO maintenance (id, method, starts_at, ends_at, note) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bind(&[
+            m.id.as_str().into(),
+            m.method.as_str().into(),
+            JsValue::from_f64(m.starts_at as f64),
+            JsValue::from_f64(m.ends_at as f64),
+            m.note.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_maintenance(db: &D1Database, id: &str) -> worker::Result<bool> {
+    let r = db.prepare("DELETE FROM maintenance WHERE id = ?1").bind(&[id.into()])?.run().await?;
+    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+}
+
+/// Windows that have not ended at `now`.
+pub async fn maintenance_windows(db: &D1Database, now: i64) -> worker::Result<Vec<Maintenance>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        method: String,
+        starts_at: f64,
+        ends_at: f64,
+        note: Option<String>,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, method, starts_at, ends_at, note FROM maintenance WHERE ends_at > ?1 ORDER BY starts_at")
+        .bind(&[JsValue::from_f64(now as f64)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Maintenance { id: r.id, method: r.method, starts_at: r.starts_at as i64, ends_at: r.ends_at as i64, note: r.note })
+        .collect())
+}
+
+/// The methods under maintenance at `now`.
+pub async fn methods_under_maintenance(db: &D1Database, now: i64) -> worker::Result<Vec<Method>> {
+    Ok(maintenance_windows(db, now)
+        .await?
+        .into_iter()
+        .filter(|m| m.starts_at <= now)
+        .filter_map(|m| Method::from_code(&m.method))
+        .collect())
 }

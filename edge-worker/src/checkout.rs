@@ -46,6 +46,14 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
         }
         (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
         (Method::Get | Method::Post, "au/return") => au_return(req, env, id).await,
+        (Method::Post, "netcash-wallet/return") => wallet_return(req, env, id).await,
+        (Method::Post, "netcash-wallet") => {
+            let ctype = req.headers().get("content-type")?.unwrap_or_default();
+            if !ctype.starts_with("application/json") {
+                return json(415, &serde_json::json!({"error": {"code": "unsupported_media_type", "message": "send application/json"}}));
+            }
+            payment_do::call(env, id, Method::Post, "/netcash-wallet", Some("{}".into())).await
+        }
         (Method::Post, op) if op == "cancel" || shared::methods::Method::from_code(op).is_some() => {
             // JSON only: a cross-site form cannot send it without a CORS
             // preflight, which we never grant.
@@ -171,5 +179,41 @@ async fn au_return(mut req: Request, env: &Env, id: &str) -> worker::Result<Resp
             "This payment result was already received, or is not for this payment. Nothing was changed.",
         ),
         _ => invalid(),
+    }
+}
+
+/// `POST /pay/{id}/netcash-wallet/return`: the shopper comes back from NET
+/// CASH Wallet with its signed result (a form). The payment object checks
+/// and applies it; the shopper is sent on (303) or shown an error page.
+async fn wallet_return(mut req: Request, env: &Env, id: &str) -> worker::Result<Response> {
+    let raw = req.text().await?;
+    let invalid = || {
+        html::error_page(
+            400,
+            "wallet_return_invalid",
+            "NET CASH Wallet からのお支払い結果を確認できませんでした。お支払いは変更されていません。",
+            "The payment result from NET CASH Wallet could not be verified. Nothing was changed.",
+        )
+    };
+    if raw.len() > 4096 {
+        return invalid();
+    }
+    let Some(pairs) = util::parse_form(&raw) else { return invalid() };
+    let mut resp = payment_do::call(env, id, Method::Post, "/netcash-wallet/return", Some(serde_json::json!({"pairs": pairs}).to_string())).await?;
+    let v: serde_json::Value = resp.json().await?;
+    match v["location"].as_str() {
+        Some(location) if location.starts_with(&format!("/pay/{id}")) => {
+            let mut r = Response::empty()?.with_status(303);
+            r.headers_mut().set("location", location)?;
+            Ok(r)
+        }
+        _ => {
+            let code = v["error"]["code"].as_str().unwrap_or("wallet_return_invalid");
+            if code == "wallet_return_not_current" {
+                html::error_page(409, code, "このお支払い結果は現在のお支払いのものではありません。お支払いは変更されていません。", "This result is not for the current payment. Nothing was changed.")
+            } else {
+                invalid()
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ use crate::store::{self, Merchant};
 use crate::util::{self, json};
 
 mod au;
+mod wallet;
 
 /// A method as the hosted page offers it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -860,6 +861,8 @@ impl DurableObject for PaymentObject {
             (worker::Method::Get, "/session") => self.session(&ctx).await,
             (worker::Method::Post, "/pay/au") => self.au_pay(&ctx, req).await,
             (worker::Method::Post, "/au/return") => self.au_return(&ctx, req).await,
+            (worker::Method::Post, "/netcash-wallet") => self.wallet_start(&ctx).await,
+            (worker::Method::Post, "/netcash-wallet/return") => self.wallet_return(&ctx, req).await,
             (worker::Method::Post, op) if op.starts_with("/pay/") => match Method::from_code(&op["/pay/".len()..]) {
                 Some(m) => self.pay(&ctx, m, req).await,
                 None => shopper_error(404, "not_found", "no such method", None),

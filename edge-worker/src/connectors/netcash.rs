@@ -114,6 +114,25 @@ impl Netcash<'_> {
         map_answer(&out)
     }
 
+    /// Opens a NET CASH Wallet session: the shopper logs in at NET CASH's
+    /// wallet page (`Ok(login_url)`), picks a registered ID and comes back
+    /// to `return_url` with a signed result.
+    pub async fn start_wallet(&self, request_id: &str, amount: u64, return_url: &str) -> Result<(String, String), String> {
+        let body = serde_json::json!({
+            "merchant_code": self.endpoint.merchant_code,
+            "request_id": request_id,
+            "amount": amount,
+            "return_url": return_url,
+        })
+        .to_string();
+        let out = self.call(Method::Post, "/api/v1/wallet/sessions", body).await;
+        let v: serde_json::Value = serde_json::from_str(&out.body).map_err(|_| format!("HTTP {:?} unreadable", out.status))?;
+        match (out.status, v["session_id"].as_str(), v["login_url"].as_str()) {
+            (Some(201), Some(id), Some(url)) if url.starts_with(&self.endpoint.base_url) => Ok((id.to_string(), url.to_string())),
+            (s, _, _) => Err(format!("HTTP {s:?} {}", v["error_code"].as_str().unwrap_or("no session"))),
+        }
+    }
+
     /// Queues a refund into NET CASH's weekly batch. `Ok` carries nothing:
     /// the payout is notified later.
     pub async fn request_refund(&self, refund_id: &str, transaction_id: &str, amount: u64, payout_date: &str) -> Result<(), String> {

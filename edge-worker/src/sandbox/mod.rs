@@ -68,7 +68,7 @@ impl DurableObject for SandboxObject {
         let storage = self.state.storage();
         let now = crate::clock::Clock::load(&self.env, &config).await?.now();
         match provider.as_str() {
-            "netcash" => netcash::handle(&storage, &config, &req, &path, &body, now).await,
+            "netcash" => netcash::handle(&storage, &config, &req, &path, url.query().unwrap_or(""), &body, now).await,
             "prepaid" => prepaid::handle(&storage, &config, &req, &path, &body).await,
             "cybersource" => cybersource::handle(&storage, &config, &req, &path, &body).await,
             // KDDI lives on the sandbox clock (business time), like the payment objects.

@@ -92,12 +92,20 @@ fn ng(status: u16, code: &str, message: &str) -> worker::Result<Response> {
 
 /// Serves one call to the NET CASH sandbox (`path` without the
 /// `/sandbox/netcash` prefix).
-pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, body: &str, now: UnixTime) -> worker::Result<Response> {
+pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &str, query: &str, body: &str, now: UnixTime) -> worker::Result<Response> {
     // Inspection for people and tests: balance of an ID. Not part of
     // the provider's API.
     if let Some(id) = path.strip_prefix("/ids/") {
         let acct = storage.get::<Account>(&format!("acct:{id}")).await?.unwrap_or_else(|| new_account(id));
         return json(200, &serde_json::json!({"netcash_id": id, "balance": acct.balance, "suspended": acct.suspended}));
+    }
+
+    // NET CASH Wallet: the shopper's own pages (no API signature).
+    match (req.method(), path) {
+        (worker::Method::Get, "/wallet/login") => return wallet_login_page(storage, query, None).await,
+        (worker::Method::Post, "/wallet/login") => return wallet_login(storage, body).await,
+        (worker::Method::Post, "/wallet/pay") => return wallet_pay(storage, config, body, now).await,
+        _ => {}
     }
 
     // The weekly batch run: pays every refund whose payout date has come
@@ -128,38 +136,12 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             }
             return txn_answer(&t);
         }
-        let mut t = Txn {
-            request_id: d.request_id.clone(),
-            netcash_id: d.netcash_id.clone(),
-            amount: d.amount,
-            result: "NG".into(),
-            transaction_id: None,
-            error_code: None,
-            balance: None,
-            created_at: now.0,
-            refunded: 0,
-        };
-        if !valid_id(&d.netcash_id) {
-            t.error_code = Some("E_INVALID_ID".into());
-        } else {
-            let akey = format!("acct:{}", d.netcash_id);
-            let mut acct = storage.get::<Account>(&akey).await?.unwrap_or_else(|| new_account(&d.netcash_id));
-            if acct.suspended {
-                t.error_code = Some("E_ID_SUSPENDED".into());
-            } else if acct.balance < d.amount {
-                t.error_code = Some("E_INSUFFICIENT_BALANCE".into());
-            } else {
-                acct.balance -= d.amount;
-                t.result = "OK".into();
-                let txid = util::new_id("nc");
-                storage.put(&format!("txid:{txid}"), &d.request_id).await?;
-                t.transaction_id = Some(txid);
-                t.balance = Some(acct.balance);
-            }
-            storage.put(&akey, &acct).await?;
-        }
-        storage.put(&key, &t).await?;
+        let t = debit(storage, &d.request_id, &d.netcash_id, d.amount, now).await?;
         return txn_answer(&t);
+    }
+
+    if path == "/api/v1/wallet/sessions" && req.method() == worker::Method::Post {
+        return wallet_session(storage, config, body).await;
     }
 
     if path == "/api/v1/refunds" && req.method() == worker::Method::Post {
@@ -275,4 +257,180 @@ async fn run_batches(storage: &Storage, config: &Config, now: UnixTime) -> worke
     }
     storage.put("refunds:pending", &still).await?;
     Ok(paid)
+}
+
+/// Debits an ID once per request id: the same request again answers the
+/// first result.
+async fn debit(storage: &Storage, request_id: &str, netcash_id: &str, amount: u64, now: UnixTime) -> worker::Result<Txn> {
+    let key = format!("txn:{request_id}");
+    if let Some(t) = storage.get::<Txn>(&key).await? {
+        return Ok(t);
+    }
+    let mut t = Txn {
+        request_id: request_id.to_string(),
+        netcash_id: netcash_id.to_string(),
+        amount,
+        result: "NG".into(),
+        transaction_id: None,
+        error_code: None,
+        balance: None,
+        created_at: now.0,
+        refunded: 0,
+    };
+    if !valid_id(netcash_id) {
+        t.error_code = Some("E_INVALID_ID".into());
+    } else {
+        let akey = format!("acct:{netcash_id}");
+        let mut acct = storage.get::<Account>(&akey).await?.unwrap_or_else(|| new_account(netcash_id));
+        if acct.suspended {
+            t.error_code = Some("E_ID_SUSPENDED".into());
+        } else if acct.balance < amount {
+            t.error_code = Some("E_INSUFFICIENT_BALANCE".into());
+        } else {
+            acct.balance -= amount;
+            t.result = "OK".into();
+            let txid = util::new_id("nc");
+            storage.put(&format!("txid:{txid}"), &request_id.to_string()).await?;
+            t.transaction_id = Some(txid);
+            t.balance = Some(acct.balance);
+        }
+        storage.put(&akey, &acct).await?;
+    }
+    storage.put(&key, &t).await?;
+    Ok(t)
+}
+
+/// The wallet users of the sandbox and the NET CASH IDs registered in
+/// them (PRODUCT §9 values apply to each ID: ending `0000` has no balance).
+pub fn wallet_ids(user: &str) -> Option<&'static [&'static str]> {
+    match user {
+        "wallet-ok" => Some(&["WALLETA100001234", "WALLETB200005678", "WALLETC300000000"]),
+        "wallet-empty" => Some(&[]),
+        _ => None,
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct WalletSession {
+    id: String,
+    request_id: String,
+    amount: u64,
+    return_url: String,
+    done: bool,
+}
+
+/// The fields of the signed result the wallet sends back, in signing order.
+pub const WALLET_RESULT_FIELDS: [&str; 7] = ["session_id", "request_id", "result", "transaction_id", "error_code", "id_last4", "timestamp"];
+
+async fn wallet_session(storage: &Storage, config: &Config, body: &str) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Start {
+        merchant_code: String,
+        request_id: String,
+        amount: u64,
+        return_url: String,
+    }
+    let Ok(r) = serde_json::from_str::<Start>(body) else { return ng(400, "E_BAD_REQUEST", "{merchant_code, request_id, amount, return_url}") };
+    if r.merchant_code != config.netcash.merchant_code || r.amount == 0 || shared::url::HttpUrl::parse(&r.return_url).is_none() {
+        return ng(400, "E_BAD_REQUEST", "merchant_code, amount > 0 and an absolute return_url are required");
+    }
+    let session = WalletSession { id: util::new_id("ws"), request_id: r.request_id, amount: r.amount, return_url: r.return_url, done: false };
+    storage.put(&format!("wallet:{}", session.id), &session).await?;
+    json(201, &serde_json::json!({"result": "OK", "session_id": session.id, "login_url": format!("{}/wallet/login?session={}", config.netcash.base_url, session.id)}))
+}
+
+fn wallet_page(status: u16, title: &str, body: &str, form_action: &str) -> worker::Result<Response> {
+    let html = format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{t} | NET CASH Wallet</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pay.css\"></head>\
+         <body><main class=\"page\"><section class=\"card\"><h1>NET CASH Wallet</h1><h2>{t}</h2>{body}</section></main></body></html>",
+        t = crate::html::escape(title)
+    );
+    crate::html::page(status, html, form_action)
+}
+
+async fn wallet_login_page(storage: &Storage, query: &str, error: Option<&str>) -> worker::Result<Response> {
+    let session = util::parse_form(query).unwrap_or_default().into_iter().find(|(k, _)| k == "session").map(|(_, v)| v).unwrap_or_default();
+    let Some(s) = storage.get::<WalletSession>(&format!("wallet:{session}")).await? else {
+        return wallet_page(404, "セッションが見つかりません / Session not found", "<p>お支払いページからやり直してください。</p>", "'none'");
+    };
+    let err = error.map(|e| format!("<p id=\"wallet-error\" role=\"alert\" class=\"error\">{}</p>", crate::html::escape(e))).unwrap_or_default();
+    let body = format!(
+        "{err}<p>お支払い金額 / Amount: <strong>{amount} 円</strong></p>\
+         <form method=\"post\" action=\"login\"><input type=\"hidden\" name=\"session\" value=\"{id}\">\
+         <p><label for=\"wallet-user\">ウォレットID / Wallet ID</label><br><input id=\"wallet-user\" name=\"user\" autocomplete=\"username\" required></p>\
+         <p><label for=\"wallet-password\">パスワード / Password</label><br><input id=\"wallet-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\
+         <button class=\"primary\" id=\"wallet-login\">ログイン / Log in</button></form>",
+        amount = shared::money::Yen::new(s.amount).grouped(),
+        id = crate::html::escape(&s.id),
+    );
+    wallet_page(if error.is_some() { 401 } else { 200 }, "ログイン / Log in", &body, "'self'")
+}
+
+async fn wallet_login(storage: &Storage, body: &str) -> worker::Result<Response> {
+    let form = util::parse_form(body).unwrap_or_default();
+    let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+    let session = get("session");
+    let Some(ids) = wallet_ids(&get("user")) else {
+        return wallet_login_page(storage, &format!("session={session}"), Some("ウォレットIDまたはパスワードが違います。 / Wrong wallet ID or password.")).await;
+    };
+    let Some(s) = storage.get::<WalletSession>(&format!("wallet:{session}")).await? else {
+        return wallet_page(404, "セッションが見つかりません / Session not found", "", "'none'");
+    };
+    let mut options = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let acct = storage.get::<Account>(&format!("acct:{id}")).await?.unwrap_or_else(|| new_account(id));
+        options.push_str(&format!(
+            "<p><input type=\"radio\" name=\"netcash_id\" id=\"wid-{i}\" value=\"{id}\"{checked}> <label for=\"wid-{i}\">****{last4}（残高 / balance {bal} 円）</label></p>",
+            checked = if i == 0 { " checked" } else { "" },
+            last4 = &id[12..],
+            bal = shared::money::Yen::new(acct.balance).grouped(),
+        ));
+    }
+    if ids.is_empty() {
+        options.push_str("<p id=\"wallet-no-ids\">登録されたNET CASH IDがありません。 / No NET CASH ID is registered.</p>");
+    }
+    let body = format!(
+        "<p>お支払い金額 / Amount: <strong>{amount} 円</strong></p><form method=\"post\" action=\"pay\">\
+         <input type=\"hidden\" name=\"session\" value=\"{sid}\"><input type=\"hidden\" name=\"user\" value=\"{user}\">\
+         <fieldset><legend>お支払いに使うID / ID to pay with</legend>{options}</fieldset>\
+         <button class=\"primary\" id=\"wallet-pay\" name=\"action\" value=\"pay\"{disabled}>支払う / Pay</button>\
+         <button id=\"wallet-cancel\" name=\"action\" value=\"cancel\">キャンセル / Cancel</button></form>",
+        amount = shared::money::Yen::new(s.amount).grouped(),
+        sid = crate::html::escape(&s.id),
+        user = crate::html::escape(&get("user")),
+        disabled = if ids.is_empty() { " disabled" } else { "" },
+    );
+    wallet_page(200, "IDの選択 / Choose an ID", &body, "'self'")
+}
+
+async fn wallet_pay(storage: &Storage, config: &Config, body: &str, now: UnixTime) -> worker::Result<Response> {
+    let form = util::parse_form(body).unwrap_or_default();
+    let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+    let key = format!("wallet:{}", get("session"));
+    let Some(mut s) = storage.get::<WalletSession>(&key).await? else {
+        return wallet_page(404, "セッションが見つかりません / Session not found", "", "'none'");
+    };
+    let Some(ids) = wallet_ids(&get("user")) else { return wallet_page(401, "ログインしてください / Please log in", "", "'none'") };
+    let (result, txid, code, last4) = if get("action") == "cancel" {
+        ("CANCEL".to_string(), String::new(), String::new(), String::new())
+    } else {
+        let id = get("netcash_id");
+        if s.done {
+            return wallet_page(409, "お支払い済みです / Already done", "", "'none'");
+        }
+        if !ids.contains(&id.as_str()) {
+            return wallet_page(400, "このIDは登録されていません / ID not registered", "", "'none'");
+        }
+        let t = debit(storage, &s.request_id, &id, s.amount, now).await?;
+        (t.result.clone(), t.transaction_id.clone().unwrap_or_default(), t.error_code.clone().unwrap_or_default(), id[12..].to_string())
+    };
+    s.done = true;
+    storage.put(&key, &s).await?;
+    let ts = util::now().0.to_string();
+    let values = [s.id.as_str(), s.request_id.as_str(), result.as_str(), txid.as_str(), code.as_str(), last4.as_str(), ts.as_str()];
+    let signature = shared::signing::form_hashcode(config.netcash.secret.as_bytes(), WALLET_RESULT_FIELDS.iter().copied().zip(values.iter().copied()));
+    let mut fields: Vec<(&str, String)> = WALLET_RESULT_FIELDS.iter().copied().zip(values.iter().map(|v| v.to_string())).collect();
+    fields.push(("signature", signature));
+    crate::html::return_form(&s.return_url, &fields, "お支払い結果をお店に送ります…", "Returning the result to the shop…")
 }

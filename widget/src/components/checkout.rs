@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::prelude::*;
@@ -17,14 +17,15 @@ use crate::api::BackendRef;
 use crate::components::back_button::{back_button, BackButton};
 use crate::components::error_banner::error_banner;
 use crate::components::lang_switch::lang_switch;
+use crate::components::field::reformat;
+use crate::components::forms::{method_form, FormCallbacks};
 use crate::components::method_picker::method_picker;
-use crate::components::netcash_form::{netcash_form, reformat, NetcashForm};
 use crate::components::outcome::{checking, outcome};
 use crate::components::summary::summary;
-use crate::i18n::{error_message, Lang};
+use crate::i18n::{error_message_for, Lang};
 use crate::model::{Method, Session};
 use crate::prefs;
-use crate::state::{validate_netcash, Action, Busy, Phase, State};
+use crate::state::{first_server_field, Action, Busy, Field, Phase, State};
 
 /// How long a finished payment stays on screen before the page goes back.
 pub const RETURN_DELAY: Duration = Duration::from_millis(1500);
@@ -43,6 +44,30 @@ fn now_ms() -> f64 {
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or_default()
+}
+
+fn element(id: &str) -> Option<Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+/// After yew has rendered: focuses a field (the first invalid one), or
+/// brings the error banner into view.
+fn after_render(field: Option<Field>) {
+    spawn_local(async move {
+        sleep(Duration::ZERO).await;
+        match field {
+            Some(f) => {
+                if let Some(input) = element(f.id()) {
+                    let _ = input.unchecked_into::<HtmlElement>().focus();
+                }
+            }
+            None => {
+                if let Some(banner) = element("error") {
+                    banner.scroll_into_view();
+                }
+            }
+        }
+    });
 }
 
 /// A flag cleared when an effect is cleaned up, so late tasks stop.
@@ -65,7 +90,6 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     // Set synchronously on click, so a double click sends one request even
     // before the disabled button is rendered.
     let in_flight = use_mut_ref(|| false);
-    let input_ref = use_node_ref();
     let lang = state.lang;
     let t = lang.texts();
 
@@ -79,10 +103,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
 
     // On mount: the countdown (whole seconds since the session was read)
     // and, since yew has no `oncompositionend`, a document listener that
-    // formats the ID once an IME commits (the event bubbles).
+    // formats a field once an IME commits (the event bubbles).
     {
         let dispatcher = state.dispatcher();
-        let input_ref = input_ref.clone();
         use_effect_with((), move |_| {
             let (running, stop) = alive();
             let start = now_ms();
@@ -97,11 +120,12 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                     ticker.dispatch(Action::Tick(((now_ms() - start) / 1000.0) as i64));
                 }
             });
-            let on_input = Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)));
+            let on_input = Callback::from(move |(f, v)| dispatcher.dispatch(Action::Input(f, v)));
             let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-                if let Some(input) = input_ref.cast::<HtmlInputElement>() {
-                    if e.target().as_deref() == Some(input.as_ref()) {
-                        reformat(&input, &on_input);
+                if let Some(input) = e.target() {
+                    let input: HtmlInputElement = input.unchecked_into();
+                    if let Some(f) = Field::from_id(&input.id()) {
+                        reformat(f, &input, &on_input);
                     }
                 }
             });
@@ -166,6 +190,27 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         });
     }
 
+    // au: the whole page goes to the provider. Should it still be here a
+    // while later (blocked, or back from the back-forward cache), the form
+    // is usable again.
+    {
+        let backend = props.backend.clone();
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.redirect.clone(), move |url| {
+            let (running, stop) = alive();
+            if let Some(url) = url.clone() {
+                backend.redirect(&url);
+                spawn_local(async move {
+                    sleep(Duration::from_secs(5)).await;
+                    if running.get() {
+                        dispatcher.dispatch(Action::RedirectStalled);
+                    }
+                });
+            }
+            stop
+        });
+    }
+
     let on_lang = {
         let dispatcher = state.dispatcher();
         Callback::from(move |_| {
@@ -180,9 +225,13 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     };
     let on_input = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)))
+        Callback::from(move |(f, v)| dispatcher.dispatch(Action::Input(f, v)))
     };
-    // A press on Pay blurs the field first; validating on that blur would
+    let on_option = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |o| dispatcher.dispatch(Action::SetOption(o)))
+    };
+    // A press on Pay blurs a field first; validating on that blur would
     // insert the message and move the button from under the finger, so the
     // click would miss. The submit validates instead.
     let pressing_pay = use_mut_ref(|| false);
@@ -193,9 +242,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let on_blur = {
         let dispatcher = state.dispatcher();
         let pressing_pay = pressing_pay.clone();
-        Callback::from(move |_| {
+        Callback::from(move |f| {
             if !pressing_pay.replace(false) {
-                dispatcher.dispatch(Action::Blur)
+                dispatcher.dispatch(Action::Blur(f))
             }
         })
     };
@@ -203,32 +252,32 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         let state = state.clone();
         let in_flight = in_flight.clone();
         let backend = props.backend.clone();
-        let input_ref = input_ref.clone();
         let pressing_pay = pressing_pay.clone();
         Callback::from(move |_| {
             pressing_pay.replace(false);
             if *in_flight.borrow() {
                 return;
             }
-            match state.payable_id() {
-                Some(id) => {
+            state.dispatch(Action::Submit);
+            match state.payable() {
+                Some(request) => {
                     *in_flight.borrow_mut() = true;
-                    state.dispatch(Action::Submit);
                     let dispatcher = state.dispatcher();
                     let backend = backend.clone();
                     let in_flight = in_flight.clone();
                     spawn_local(async move {
-                        let result = backend.pay_netcash(id).await;
+                        let result = backend.pay(&request).await;
+                        drop(request);
                         *in_flight.borrow_mut() = false;
+                        if let Err(e) = &result {
+                            after_render(first_server_field(e));
+                        }
                         dispatcher.dispatch(Action::PayDone(result));
                     });
                 }
                 None => {
-                    state.dispatch(Action::Submit);
-                    if validate_netcash(&state.netcash).is_err() {
-                        if let Some(input) = input_ref.cast::<HtmlElement>() {
-                            let _ = input.focus();
-                        }
+                    if let Some(f) = state.first_invalid() {
+                        after_render(Some(f));
                     }
                 }
             }
@@ -267,11 +316,21 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let body = match &state.phase {
         Phase::Open => {
             let any_available = session.methods.iter().any(|m| m.available);
-            let paying = state.busy == Busy::Paying;
+            let callbacks = FormCallbacks {
+                on_input,
+                on_blur,
+                on_option,
+                on_press,
+                on_submit,
+            };
+            let form = state
+                .selected
+                .as_ref()
+                .and_then(|m| method_form(m, &state, session.amount, &callbacks));
             html! {
                 <>
                     if let Some(code) = &state.error {
-                        { error_banner(error_message(lang, code)) }
+                        { error_banner(error_message_for(lang, state.selected.as_ref(), code)) }
                     }
                     if !any_available {
                         <p class="notice" id="no-methods">{ t.no_methods }</p>
@@ -279,19 +338,8 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                         if session.methods.len() > 1 {
                             { method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select) }
                         }
-                        if state.selected == Some(Method::Netcash) {
-                            { netcash_form(NetcashForm {
-                                value: state.netcash.clone(),
-                                error: state.field_error,
-                                lang,
-                                amount: session.amount,
-                                busy: paying,
-                                input_ref: input_ref.clone(),
-                                on_input,
-                                on_blur,
-                                on_press,
-                                on_submit,
-                            }) }
+                        if let Some(form) = form {
+                            { form }
                         } else {
                             <p class="notice" id="method-notice">{ t.no_form }</p>
                         }
@@ -301,7 +349,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                         href: None,
                         busy: state.busy == Busy::Cancelling,
                         busy_label: t.processing,
-                        disabled: paying,
+                        disabled: matches!(state.busy, Busy::Paying | Busy::Redirecting),
                         primary: false,
                         on_click: on_cancel,
                     }) }

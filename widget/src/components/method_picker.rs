@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::i18n::{method_name, Lang};
+use crate::i18n::{method_desc, method_name, Lang};
 use crate::model::{Method, MethodEntry};
 
 /// `disabled`: a request runs, the choice is locked.
@@ -22,6 +22,7 @@ pub fn method_picker(
                 let key = entry.method.key();
                 let id = format!("method-{key}");
                 let note_id = format!("method-{key}-note");
+                let desc_id = format!("method-{key}-desc");
                 let checked = selected == Some(&entry.method);
                 let note = (!entry.available).then_some(match entry.reason.as_deref() {
                     Some("maintenance") => t.maintenance,
@@ -37,10 +38,14 @@ pub fn method_picker(
                         <input type="radio" name="method" id={id} value={key.to_owned()}
                             {checked}
                             disabled={!entry.available || disabled}
-                            aria-describedby={note.map(|_| note_id.clone())}
+                            aria-describedby={match note {
+                                Some(_) => format!("{desc_id} {note_id}"),
+                                None => desc_id.clone(),
+                            }}
                             {onchange} />
                         <span class="method-text">
                             <span class="method-name">{ method_name(lang, &entry.method).to_owned() }</span>
+                            <span class="method-desc" id={desc_id}>{ method_desc(lang, &entry.method) }</span>
                             if let Some(note) = note {
                                 <span class="method-note" id={note_id}>{ note }</span>
                             }

@@ -8,9 +8,10 @@ pub mod back_button;
 pub mod checkout;
 pub mod countdown;
 pub mod error_banner;
+pub mod field;
+pub mod forms;
 pub mod lang_switch;
 pub mod method_picker;
-pub mod netcash_form;
 pub mod outcome;
 pub mod summary;
 

@@ -10,12 +10,17 @@ use crate::state::{Final, FinalKind};
 pub fn outcome(outcome: &Final, lang: Lang) -> Html {
     let t = lang.texts();
     let returning = outcome.auto_return.then_some(t.returning);
-    if outcome.kind == FinalKind::Paid {
+    if let Some((title, body)) = match outcome.kind {
+        FinalKind::Paid => Some((t.done_title, t.done_body)),
+        FinalKind::Ordered => Some((t.ordered_title, t.ordered_body)),
+        FinalKind::Held => Some((t.held_title, t.held_body)),
+        _ => None,
+    } {
         return html! {
             <div id="done" class="result result-ok" role="status">
                 <span class="result-icon" aria-hidden="true"></span>
-                <h2>{ t.done_title }</h2>
-                <p>{ t.done_body }</p>
+                <h2>{ title }</h2>
+                <p>{ body }</p>
                 if let Some(r) = returning { <p class="returning">{ r }</p> }
             </div>
         };
@@ -26,8 +31,7 @@ pub fn outcome(outcome: &Final, lang: Lang) -> Html {
         FinalKind::Cancelled => (t.cancelled_body, None, None),
         FinalKind::Expired => (t.expired_title, Some(t.expired_body), None),
         FinalKind::RefundRequired => (t.refund_title, Some(t.refund_body), None),
-        FinalKind::Held => (t.held_title, Some(t.held_body), None),
-        FinalKind::Closed | FinalKind::Paid => (t.closed_body, None, None),
+        _ => (t.closed_body, None, None),
     };
     html! {
         <div id="outcome" class="result result-end">

@@ -11,6 +11,8 @@
 //! * [`i18n`]: every user-visible string, Japanese (default) and English;
 //! * [`prefs`]: the shopper's language choice (URL, localStorage, `<html lang>`).
 
+#[cfg(target_arch = "wasm32")]
+pub mod alloc;
 pub mod api;
 pub mod components;
 pub mod i18n;
@@ -21,6 +23,10 @@ pub mod state;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::PageAlloc = alloc::PageAlloc::new();
 
 pub use components::app::{App, AppProps};
 pub use components::checkout::{Checkout, CheckoutProps};

@@ -23,21 +23,22 @@ pub fn reformat(field: Field, input: &HtmlInputElement, on_input: &Callback<(Fie
     on_input.emit((field, formatted));
 }
 
-/// `type`, `autocomplete`, `inputmode`, `maxlength` (0: none), CSS class.
-fn attrs(f: Field) -> (&'static str, &'static str, &'static str, u32, &'static str) {
+/// `type`, `autocomplete`, `inputmode`, `maxlength` (`""`: none), CSS class.
+fn attrs(f: Field) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+    const ID: &str = "input input-id";
     match f {
-        Field::NetcashId => ("text", "off", "text", 0, "input input-id"),
-        Field::PrepaidNumber => ("text", "off", "numeric", 0, "input input-id"),
-        Field::NpName => ("text", "name", "text", 40, "input"),
-        Field::NpKana => ("text", "off", "text", 40, "input"),
-        Field::NpPostalCode => ("text", "postal-code", "numeric", 0, "input input-short"),
-        Field::NpAddress => ("text", "street-address", "text", 100, "input"),
-        Field::NpPhone => ("tel", "tel", "tel", 0, "input"),
-        Field::NpEmail => ("email", "email", "email", 254, "input"),
-        Field::CardNumber => ("text", "cc-number", "numeric", 0, "input input-id"),
-        Field::CardExpMonth => ("text", "cc-exp-month", "numeric", 0, "input input-id"),
-        Field::CardExpYear => ("text", "cc-exp-year", "numeric", 0, "input input-id"),
-        Field::CardCvc => ("text", "cc-csc", "numeric", 0, "input input-id"),
+        Field::NetcashId => ("text", "off", "text", "", ID),
+        Field::PrepaidNumber => ("text", "off", "numeric", "", ID),
+        Field::NpName => ("text", "name", "text", "40", "input"),
+        Field::NpKana => ("text", "off", "text", "40", "input"),
+        Field::NpPostalCode => ("text", "postal-code", "numeric", "", "input input-short"),
+        Field::NpAddress => ("text", "street-address", "text", "100", "input"),
+        Field::NpPhone => ("tel", "tel", "tel", "", "input"),
+        Field::NpEmail => ("email", "email", "email", "254", "input"),
+        Field::CardNumber => ("text", "cc-number", "numeric", "", ID),
+        Field::CardExpMonth => ("text", "cc-exp-month", "numeric", "", ID),
+        Field::CardExpYear => ("text", "cc-exp-year", "numeric", "", ID),
+        Field::CardCvc => ("text", "cc-csc", "numeric", "", ID),
     }
 }
 
@@ -94,7 +95,7 @@ pub fn text_field(
             <input type={kind} id={id} name={id} class={class}
                 value={s.value(f).to_owned()}
                 {autocomplete} {inputmode}
-                maxlength={(max > 0).then(|| max.to_string())}
+                maxlength={(!max.is_empty()).then_some(max)}
                 autocapitalize={if f == Field::NetcashId { "characters" } else { "off" }}
                 autocorrect="off" spellcheck="false"
                 enterkeyhint={if matches!(f, Field::NetcashId | Field::PrepaidNumber | Field::NpEmail | Field::CardCvc) { "go" } else { "next" }}

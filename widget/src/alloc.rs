@@ -151,12 +151,15 @@ mod tests {
             }
             let (p, layout, _) = live[4];
             a.dealloc(p, layout);
-            assert_eq!(a.alloc(l(4000, 8)), p, "a freed block is reused");
-            let grown = a.realloc(p, l(4000, 8), 4096);
+            assert_eq!(a.alloc(l(6000, 8)), p, "a freed block is reused");
+            let grown = a.realloc(p, l(6000, 8), 8192);
             assert_eq!(grown, p, "same class: stays");
-            let moved = a.realloc(p, l(4096, 8), 9000);
+            core::ptr::write_bytes(p, 7, 8192);
+            let moved = a.realloc(p, l(8192, 8), 9000);
             assert_ne!(moved, p);
-            assert!(a.alloc(l(1 << 31, 8)).is_null());
+            let bytes = core::slice::from_raw_parts(moved, 8192);
+            assert!(bytes.iter().all(|b| *b == 7), "content moves along");
+            assert!(a.alloc(l((1 << 31) - 8, 8)).is_null(), "over 1 GiB: refused");
         }
     }
 }

@@ -161,6 +161,10 @@ pub struct Final {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// The session is being read.
+    Loading,
+    /// It could not be read: the error code.
+    LoadFailed(String),
     /// The shopper can pay.
     Open,
     /// The provider is working on it; the page polls the session.
@@ -181,6 +185,8 @@ pub enum Busy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub lang: Lang,
+    /// The payment as last read (`None` while loading).
+    pub session: Option<Rc<Session>>,
     pub phase: Phase,
     /// The chosen method (one of the available ones).
     pub selected: Option<Method>,
@@ -207,6 +213,10 @@ pub struct State {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
+    /// The session was read (or not).
+    Loaded(Result<Session, ApiError>),
+    /// Read it again after a failure.
+    Reload,
     SetLang(Lang),
     SelectMethod(Method),
     /// A field's raw content (the shopper typed or pasted).
@@ -472,6 +482,26 @@ fn final_of(status: &Status, next: Option<String>, auto_return: bool) -> Option<
 }
 
 impl State {
+    /// Before the session is read.
+    pub fn loading(lang: Lang) -> State {
+        State {
+            lang,
+            session: None,
+            phase: Phase::Loading,
+            selected: None,
+            values: Default::default(),
+            errors: [None; FIELDS],
+            option: PaymentOption::Single,
+            busy: Busy::Idle,
+            error: None,
+            failed: false,
+            deadline: 0,
+            elapsed: 0,
+            today: (0, 1),
+            redirect: None,
+        }
+    }
+
     /// The state a freshly loaded session starts in.
     pub fn new(session: &Session, lang: Lang) -> State {
         let deadline = session.seconds_left();
@@ -498,6 +528,7 @@ impl State {
         let today = UnixTime(session.now).jst().date;
         State {
             lang,
+            session: Some(Rc::new(session.clone())),
             phase,
             selected: failed_method.or_else(|| {
                 session
@@ -582,6 +613,21 @@ impl State {
 
     fn apply(mut self, action: Action) -> State {
         match action {
+            Action::Loaded(Ok(session)) => {
+                if self.phase == Phase::Loading {
+                    self = State::new(&session, self.lang);
+                }
+            }
+            Action::Loaded(Err(e)) => {
+                if self.phase == Phase::Loading {
+                    self.phase = Phase::LoadFailed(e.code);
+                }
+            }
+            Action::Reload => {
+                if matches!(self.phase, Phase::LoadFailed(_)) {
+                    self.phase = Phase::Loading;
+                }
+            }
             Action::SetLang(lang) => self.lang = lang,
             Action::SelectMethod(method) => {
                 if self.busy == Busy::Idle && self.is_open() {
@@ -815,6 +861,23 @@ mod tests {
         assert_eq!(s.seconds_left(), 600);
         assert_eq!(s.error, None);
         assert!(!s.failed);
+    }
+
+    #[test]
+    fn loading_then_the_session() {
+        let s = State::loading(Lang::En);
+        assert_eq!(s.phase, Phase::Loading);
+        assert_eq!(s.payable(), None);
+        let failed = run(s.clone(), [Action::Loaded(Err(err("network", None)))]);
+        assert_eq!(failed.phase, Phase::LoadFailed("network".into()));
+        let again = run(failed, [Action::Reload]);
+        assert_eq!(again.phase, Phase::Loading);
+        let s = run(again, [Action::Loaded(Ok(session("pending", "")))]);
+        assert_eq!(s.phase, Phase::Open);
+        assert_eq!(s.lang, Lang::En, "the language stays");
+        assert_eq!(s.session.as_ref().unwrap().merchant_name, "Shop");
+        // A late answer changes nothing once loaded.
+        assert_eq!(run(s.clone(), [Action::Loaded(Err(err("network", None)))]), s);
     }
 
     #[test]

@@ -51,6 +51,29 @@ async fn shows_merchant_item_amount_and_time_left() {
 }
 
 #[wasm_bindgen_test]
+async fn the_page_reads_its_session_and_can_retry() {
+    let page = Page::load(common::Fake::default(), Lang::Ja).await;
+    assert_eq!(*page.fake.calls.borrow(), vec!["session".to_string()]);
+    assert!(page.text("#error").contains("通信できませんでした"), "{}", page.all_text());
+    assert!(page.find("#pay-button").is_none());
+    *page.fake.session_answer.borrow_mut() = Some(Ok(
+        widget::model::FromJson::from_json(SESSION).unwrap(),
+    ));
+    page.click("#retry-button").await;
+    settle().await;
+    assert_eq!(page.fake.calls.borrow().len(), 2);
+    assert_eq!(page.text("#merchant-name"), "Kessai Sandbox Shop");
+    assert!(page.find("#netcash-id").is_some());
+    assert!(page.find("#retry-button").is_none());
+    // An unknown payment cannot be retried.
+    let fake = common::Fake::default();
+    *fake.session_answer.borrow_mut() = Some(Err(ApiError::new("not_found")));
+    let page = Page::load(fake, Lang::En).await;
+    assert!(page.text("#error").contains("could not be found"));
+    assert!(page.find("#retry-button").is_none());
+}
+
+#[wasm_bindgen_test]
 async fn a_single_method_shows_its_form_directly() {
     let page = Page::open(SESSION, Lang::Ja).await;
     assert!(page.find("input[type=radio]").is_none());

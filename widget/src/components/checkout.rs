@@ -1,6 +1,8 @@
-//! The checkout view of one loaded session. Holds the state (reducer) and
-//! runs the side effects: requests through the injected backend, the
-//! countdown, polling while processing, the way back to the shop.
+//! The payment page: reads the session (unless given one) and shows the
+//! checkout. Holds the state (reducer) and runs the side effects: requests
+//! through the injected backend, the countdown, polling while processing,
+//! the way back to the shop. The page's only yew component (each component
+//! type costs a few KB of wasm).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -32,7 +34,9 @@ pub const RETURN_DELAY: Duration = Duration::from_millis(1500);
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct CheckoutProps {
-    pub session: Rc<Session>,
+    /// The session, when already known (tests); otherwise it is read.
+    #[prop_or_default]
+    pub session: Option<Rc<Session>>,
     pub backend: BackendRef,
     #[prop_or(Lang::Ja)]
     pub lang: Lang,
@@ -85,7 +89,10 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let state = {
         let session = props.session.clone();
         let lang = props.lang;
-        use_reducer(move || State::new(&session, lang))
+        use_reducer(move || match session {
+            Some(s) => State::new(&s, lang),
+            None => State::loading(lang),
+        })
     };
     // Set synchronously on click, so a double click sends one request even
     // before the disabled button is rendered.
@@ -93,25 +100,39 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let lang = state.lang;
     let t = lang.texts();
 
-    use_effect_with(
-        (lang, props.session.merchant_name.clone()),
-        |(lang, merchant)| {
-            prefs::apply_lang(*lang);
+    let merchant = state.session.as_ref().map(|s| s.merchant_name.clone());
+    use_effect_with((lang, merchant), |(lang, merchant)| {
+        prefs::apply_lang(*lang);
+        if let Some(merchant) = merchant {
             prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
-        },
-    );
+        }
+    });
 
-    // On mount: the countdown (whole seconds since the session was read)
+    // Read the session (again, after Reload).
+    {
+        let dispatcher = state.dispatcher();
+        let backend = props.backend.clone();
+        use_effect_with(state.phase == Phase::Loading, move |loading| {
+            if *loading {
+                spawn_local(async move {
+                    dispatcher.dispatch(Action::Loaded(backend.session().await));
+                });
+            }
+        });
+    }
+
+    // Once the session is read: the countdown (whole seconds since then)
     // and, since yew has no `oncompositionend`, a document listener that
     // formats a field once an IME commits (the event bubbles).
     {
         let dispatcher = state.dispatcher();
-        use_effect_with((), move |_| {
+        use_effect_with(state.session.is_some(), move |loaded| {
+            let loaded = *loaded;
             let (running, stop) = alive();
             let start = now_ms();
             let ticker = dispatcher.clone();
             spawn_local(async move {
-                loop {
+                while loaded {
                     let elapsed = now_ms() - start;
                     sleep(Duration::from_millis(1005 - (elapsed as u64 % 1000))).await;
                     if !running.get() {
@@ -312,7 +333,30 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         })
     };
 
-    let session = &props.session;
+    let Some(session) = &state.session else {
+        return match &state.phase {
+            Phase::LoadFailed(code) => {
+                let retry = {
+                    let dispatcher = state.dispatcher();
+                    Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Reload))
+                };
+                html! {
+                    <div class="page">
+                        <header class="topbar"><span class="brand">{ "Kessai Link" }</span></header>
+                        <div class="card">
+                            <div class="card-body">
+                                { error_banner(error_message_for(lang, None, code)) }
+                                if code != "not_found" {
+                                    <button type="button" id="retry-button" class="button button-secondary" onclick={retry}>{ t.retry }</button>
+                                }
+                            </div>
+                        </div>
+                    </div>
+                }
+            }
+            _ => html! { <p class="loading" id="loading">{ t.loading }</p> },
+        };
+    };
     let body = match &state.phase {
         Phase::Open => {
             let any_available = session.methods.iter().any(|m| m.available);
@@ -356,7 +400,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                 </>
             }
         }
-        Phase::Processing => checking(lang),
+        Phase::Processing | Phase::Loading | Phase::LoadFailed(_) => checking(lang),
         Phase::Final(fin) => html! {
             <>
                 { outcome(fin, lang) }

@@ -1,9 +1,8 @@
-//! The page's parts, one per file. Only [`app::App`] (loads the session)
-//! and [`checkout::Checkout`] (holds the state, takes the session as props)
-//! are yew components; the other parts are stateless view functions, since
-//! every yew component type costs a few KB of wasm.
+//! The page's parts, one per file. Only [`checkout::Checkout`] (reads the
+//! session, holds the state) is a yew component; the other parts are
+//! stateless view functions, since every yew component type costs a few
+//! KB of wasm.
 
-pub mod app;
 pub mod back_button;
 pub mod checkout;
 pub mod countdown;

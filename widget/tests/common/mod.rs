@@ -30,6 +30,7 @@ pub struct Fake {
     pub calls: RefCell<Vec<String>>,
     pub navigated: RefCell<Vec<String>>,
     pub redirected: RefCell<Vec<String>>,
+    pub session_answer: RefCell<Option<Result<Session, ApiError>>>,
     pub pay_answer: RefCell<Option<Result<PayOk, ApiError>>>,
     pub cancel_answer: RefCell<Option<Result<String, ApiError>>>,
 }
@@ -39,7 +40,13 @@ struct FakeRef(Rc<Fake>);
 impl Backend for FakeRef {
     fn session(&self) -> LocalFuture<Result<Session, ApiError>> {
         self.0.calls.borrow_mut().push("session".into());
-        Box::pin(async { Err(ApiError::new("network")) })
+        let answer = self
+            .0
+            .session_answer
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| Err(ApiError::new("network")));
+        Box::pin(async move { answer })
     }
 
     fn pay(&self, request: &PayRequest) -> LocalFuture<Result<PayOk, ApiError>> {
@@ -102,7 +109,7 @@ impl Page {
         let root = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
         let props = CheckoutProps {
-            session: Rc::new(session),
+            session: Some(Rc::new(session)),
             backend: BackendRef::new(FakeRef(fake.clone())),
             lang,
         };
@@ -172,6 +179,26 @@ pub async fn settle() {
 
 
 impl Page {
+    /// The page as the browser starts it: without a session, which it reads.
+    pub async fn load(fake: Fake, lang: Lang) -> Page {
+        let fake = Rc::new(fake);
+        let document = web_sys::window().unwrap().document().unwrap();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        let props = CheckoutProps {
+            session: None,
+            backend: BackendRef::new(FakeRef(fake.clone())),
+            lang,
+        };
+        let handle = yew::Renderer::<Checkout>::with_root_and_props(root.clone(), props).render();
+        settle().await;
+        Page {
+            root,
+            fake,
+            handle: Some(handle),
+        }
+    }
+
     /// Sets a field's content as typing or pasting would, and lets the page react.
     pub async fn type_into(&self, selector: &str, value: &str) {
         let input: HtmlInputElement = self.get(selector).dyn_into().unwrap();

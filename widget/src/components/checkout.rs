@@ -13,10 +13,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
+use yew::html::onclick;
 use yew::prelude::*;
 
 use crate::api::BackendRef;
 use crate::components::back_button::{back_button, BackButton};
+use crate::components::dom::{el, listen, tag, text};
 use crate::components::error_banner::error_banner;
 use crate::components::lang_switch::lang_switch;
 use crate::components::field::reformat;
@@ -336,100 +338,103 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let Some(session) = &state.session else {
         return match &state.phase {
             Phase::LoadFailed(code) => {
-                let retry = {
+                let mut body = vec![error_banner(error_message_for(lang, None, code))];
+                if code != "not_found" {
+                    let mut retry = tag(
+                        "button",
+                        &[("type", "button"), ("id", "retry-button"), ("class", "button button-secondary")],
+                    );
                     let dispatcher = state.dispatcher();
-                    Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Reload))
-                };
-                html! {
-                    <div class="page">
-                        <header class="topbar"><span class="brand">{ "Kessai Link" }</span></header>
-                        <div class="card">
-                            <div class="card-body">
-                                { error_banner(error_message_for(lang, None, code)) }
-                                if code != "not_found" {
-                                    <button type="button" id="retry-button" class="button button-secondary" onclick={retry}>{ t.retry }</button>
-                                }
-                            </div>
-                        </div>
-                    </div>
+                    listen(&mut retry, onclick::Wrapper::new(Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Reload))));
+                    retry.add_child(text(t.retry));
+                    body.push(retry.into());
                 }
+                el(
+                    "div",
+                    &[("class", "page")],
+                    vec![
+                        el("header", &[("class", "topbar")], vec![el("span", &[("class", "brand")], vec![text("Kessai Link")])]),
+                        el("div", &[("class", "card")], vec![el("div", &[("class", "card-body")], body)]),
+                    ],
+                )
             }
-            _ => html! { <p class="loading" id="loading">{ t.loading }</p> },
+            _ => el("p", &[("class", "loading"), ("id", "loading")], vec![text(t.loading)]),
         };
     };
-    let body = match &state.phase {
+    let mut body = vec![];
+    match &state.phase {
         Phase::Open => {
-            let any_available = session.methods.iter().any(|m| m.available);
-            let callbacks = FormCallbacks {
-                on_input,
-                on_blur,
-                on_option,
-                on_press,
-                on_submit,
-            };
-            let form = state
-                .selected
-                .as_ref()
-                .and_then(|m| method_form(m, &state, session.amount, &callbacks));
-            html! {
-                <>
-                    if let Some(code) = &state.error {
-                        { error_banner(error_message_for(lang, state.selected.as_ref(), code)) }
-                    }
-                    if !any_available {
-                        <p class="notice" id="no-methods">{ t.no_methods }</p>
-                    } else {
-                        if session.methods.len() > 1 {
-                            { method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select) }
-                        }
-                        if let Some(form) = form {
-                            { form }
-                        } else {
-                            <p class="notice" id="method-notice">{ t.no_form }</p>
-                        }
-                    }
-                    { back_button(BackButton {
-                        label: if state.failed { t.back } else { t.cancel },
-                        href: None,
-                        busy: state.busy == Busy::Cancelling,
-                        busy_label: t.processing,
-                        disabled: matches!(state.busy, Busy::Paying | Busy::Redirecting),
-                        primary: false,
-                        on_click: on_cancel,
-                    }) }
-                </>
+            if let Some(code) = &state.error {
+                body.push(error_banner(error_message_for(lang, state.selected.as_ref(), code)));
             }
+            if !session.methods.iter().any(|m| m.available) {
+                body.push(el("p", &[("class", "notice"), ("id", "no-methods")], vec![text(t.no_methods)]));
+            } else {
+                if session.methods.len() > 1 {
+                    body.push(method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select));
+                }
+                let callbacks = FormCallbacks {
+                    on_input,
+                    on_blur,
+                    on_option,
+                    on_press,
+                    on_submit,
+                };
+                body.push(
+                    state
+                        .selected
+                        .as_ref()
+                        .and_then(|m| method_form(m, &state, session.amount, &callbacks))
+                        .unwrap_or_else(|| el("p", &[("class", "notice"), ("id", "method-notice")], vec![text(t.no_form)])),
+                );
+            }
+            body.push(back_button(BackButton {
+                label: if state.failed { t.back } else { t.cancel },
+                href: None,
+                busy: state.busy == Busy::Cancelling,
+                busy_label: t.processing,
+                disabled: matches!(state.busy, Busy::Paying | Busy::Redirecting),
+                primary: false,
+                on_click: on_cancel,
+            }));
         }
-        Phase::Processing | Phase::Loading | Phase::LoadFailed(_) => checking(lang),
-        Phase::Final(fin) => html! {
-            <>
-                { outcome(fin, lang) }
-                { back_button(BackButton {
-                    label: if fin.auto_return { t.back_now } else { t.back },
-                    href: fin.next.clone(),
-                    busy: state.busy == Busy::Cancelling,
-                    busy_label: t.processing,
-                    disabled: false,
-                    primary: true,
-                    on_click: on_cancel,
-                }) }
-            </>
-        },
-    };
-
-    html! {
-        <div class="page">
-            <header class="topbar">
-                <span class="brand">{ "Kessai Link" }</span>
-                { lang_switch(lang, on_lang) }
-            </header>
-            <div class="card">
-                { summary(session, lang, state.is_open().then(|| state.seconds_left())) }
-                <div class="card-body">{ body }</div>
-            </div>
-            <p class="secure">
-                <span class="lock" aria-hidden="true"></span>{ t.secured }
-            </p>
-        </div>
+        Phase::Processing | Phase::Loading | Phase::LoadFailed(_) => body.push(checking(lang)),
+        Phase::Final(fin) => {
+            body.push(outcome(fin, lang));
+            body.push(back_button(BackButton {
+                label: if fin.auto_return { t.back_now } else { t.back },
+                href: fin.next.clone(),
+                busy: state.busy == Busy::Cancelling,
+                busy_label: t.processing,
+                disabled: false,
+                primary: true,
+                on_click: on_cancel,
+            }));
+        }
     }
+
+    el(
+        "div",
+        &[("class", "page")],
+        vec![
+            el(
+                "header",
+                &[("class", "topbar")],
+                vec![el("span", &[("class", "brand")], vec![text("Kessai Link")]), lang_switch(lang, on_lang)],
+            ),
+            el(
+                "div",
+                &[("class", "card")],
+                vec![
+                    summary(session, lang, state.is_open().then(|| state.seconds_left())),
+                    el("div", &[("class", "card-body")], body),
+                ],
+            ),
+            el(
+                "p",
+                &[("class", "secure")],
+                vec![el("span", &[("class", "lock"), ("aria-hidden", "true")], vec![]), text(t.secured)],
+            ),
+        ],
+    )
 }

@@ -3,7 +3,10 @@
 //! message under it (`aria-invalid`, `aria-describedby`).
 
 use web_sys::HtmlInputElement;
+use yew::html::{onblur, oninput};
 use yew::prelude::*;
+
+use crate::components::dom::{el, flag, listen, tag, text};
 
 use crate::i18n::field_message;
 use crate::state::{format_field, Field, State};
@@ -82,30 +85,53 @@ pub fn text_field(
             on_blur.emit(f);
         })
     };
-    let busy = s.busy != crate::state::Busy::Idle;
-    html! {
-        <div class="field">
-            <div class="label-row">
-                <label for={id}>{ t.labels[f as usize] }</label>
-                { extra }
-            </div>
-            if !hint.is_empty() {
-                <p class="hint" id={hint_id}>{ hint }</p>
-            }
-            <input type={kind} id={id} name={id} class={class}
-                value={s.value(f).to_owned()}
-                {autocomplete} {inputmode}
-                maxlength={(!max.is_empty()).then_some(max)}
-                autocapitalize={if f == Field::NetcashId { "characters" } else { "off" }}
-                autocorrect="off" spellcheck="false"
-                enterkeyhint={if matches!(f, Field::NetcashId | Field::PrepaidNumber | Field::NpEmail | Field::CardCvc) { "go" } else { "next" }}
-                readonly={busy}
-                aria-invalid={error.map(|_| "true")}
-                aria-describedby={describedby}
-                {oninput} {onblur} />
-            if let Some(text) = error {
-                <p class="field-error" id={error_id}>{ text }</p>
-            }
-        </div>
+    let mut input = tag(
+        "input",
+        &[
+            ("type", kind),
+            ("id", id),
+            ("name", id),
+            ("class", class),
+            ("autocomplete", autocomplete),
+            ("inputmode", inputmode),
+            ("autocapitalize", if f == Field::NetcashId { "characters" } else { "off" }),
+            ("autocorrect", "off"),
+            ("spellcheck", "false"),
+            (
+                "enterkeyhint",
+                if matches!(f, Field::NetcashId | Field::PrepaidNumber | Field::NpEmail | Field::CardCvc) { "go" } else { "next" },
+            ),
+        ],
+    );
+    if !max.is_empty() {
+        input.add_attribute("maxlength", max);
     }
+    flag(&mut input, "readonly", s.busy != crate::state::Busy::Idle);
+    if error.is_some() {
+        input.add_attribute("aria-invalid", "true");
+    }
+    if let Some(d) = describedby {
+        input.add_attribute("aria-describedby", d);
+    }
+    input.set_value(s.value(f).to_owned());
+    listen(&mut input, oninput::Wrapper::new(oninput));
+    listen(&mut input, onblur::Wrapper::new(onblur));
+    let mut label = tag("label", &[("for", id)]);
+    label.add_child(text(t.labels[f as usize]));
+    let mut field = tag("div", &[("class", "field")]);
+    field.add_child(el("div", &[("class", "label-row")], vec![label.into(), extra]));
+    let note = |class, id: String, content: &'static str| {
+        let mut p = tag("p", &[("class", class)]);
+        p.add_attribute("id", id);
+        p.add_child(text(content));
+        p.into()
+    };
+    if !hint.is_empty() {
+        field.add_child(note("hint", hint_id, hint));
+    }
+    field.add_child(input.into());
+    if let Some(e) = error {
+        field.add_child(note("field-error", error_id, e));
+    }
+    field.into()
 }

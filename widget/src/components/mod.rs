@@ -6,6 +6,7 @@
 pub mod back_button;
 pub mod checkout;
 pub mod countdown;
+pub mod dom;
 pub mod error_banner;
 pub mod field;
 pub mod forms;
@@ -14,9 +15,9 @@ pub mod method_picker;
 pub mod outcome;
 pub mod summary;
 
-use yew::{html, Html};
+use yew::Html;
 
 /// A decorative spinner (hidden from screen readers).
 pub fn spinner() -> Html {
-    html! { <span class="spinner" aria-hidden="true"></span> }
+    dom::el("span", &[("class", "spinner"), ("aria-hidden", "true")], vec![])
 }

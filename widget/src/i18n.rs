@@ -63,14 +63,9 @@ pub struct Texts {
     pub maintenance: &'static str,
     pub no_form: &'static str,
     pub no_methods: &'static str,
-    pub netcash_label: &'static str,
-    pub netcash_hint: &'static str,
-    pub netcash_empty: &'static str,
-    pub netcash_incomplete: &'static str,
-    pub netcash_bad_char: &'static str,
     /// Each field's label, by [`Field`].
     pub labels: [&'static str; FIELDS],
-    /// Each field's hint under its label (`""`: none), by [`Field`].
+    /// Each field's hint under its label, by [`Field`].
     pub hints: [&'static str; FIELDS],
     /// One line under each method's name in the picker: NET CASH, prepaid,
     /// NP, au, card.
@@ -81,6 +76,8 @@ pub struct Texts {
     pub au_leaving: &'static str,
     pub expiry_legend: &'static str,
     pub option_label: &'static str,
+    /// 一括, ボーナス一括, リボ, 分割, ボーナス併用分割.
+    pub option_names: [&'static str; 5],
     pub single_only: &'static str,
     pub ordered_title: &'static str,
     pub ordered_body: &'static str,
@@ -121,11 +118,6 @@ pub const JA: Texts = Texts {
     maintenance: "メンテナンス中のため、現在ご利用いただけません。",
     no_form: "このお支払い方法は、現在この画面ではご利用いただけません。別の方法をお選びください。",
     no_methods: "ご利用いただけるお支払い方法がありません。ショップに戻って、時間をおいてお試しください。",
-    netcash_label: "NET CASH ID",
-    netcash_hint: "16桁の英数字（4桁ごとの区切りは自動で入ります）",
-    netcash_empty: "NET CASH IDを入力してください。",
-    netcash_incomplete: "NET CASH IDは16桁の英数字です。入力内容をご確認ください。",
-    netcash_bad_char: "NET CASH IDに使えるのは英字と数字だけです。",
     labels: [
         "NET CASH ID",
         "カード番号",
@@ -149,7 +141,7 @@ pub const JA: Texts = Texts {
         "都道府県から建物名・部屋番号まで",
         "例: 090-1234-5678",
         "審査の結果などをお送りします",
-        "",
+        "カードに記載の14〜16桁の数字",
         "MM（例: 04）",
         "YY（例: 30）",
         "カード裏面の3桁（American Expressは表面の4桁）",
@@ -167,6 +159,7 @@ pub const JA: Texts = Texts {
     au_leaving: "auかんたん決済の画面に移動しています…",
     expiry_legend: "有効期限（月 / 年）",
     option_label: "お支払い回数",
+    option_names: ["一括払い", "ボーナス一括払い", "リボ払い", "分割払い", "ボーナス併用分割"],
     single_only: "このカードでは一括払いのみご利用いただけます。",
     ordered_title: "ご注文が完了しました",
     ordered_body: "請求書は商品の発送後に郵送でお届けします。",
@@ -206,11 +199,6 @@ pub const EN: Texts = Texts {
     maintenance: "Unavailable during maintenance.",
     no_form: "This payment method cannot be used on this page yet. Please choose another method.",
     no_methods: "No payment method is available right now. Return to the shop and try again later.",
-    netcash_label: "NET CASH ID",
-    netcash_hint: "16 letters and digits (spaces are added for you)",
-    netcash_empty: "Enter your NET CASH ID.",
-    netcash_incomplete: "A NET CASH ID has 16 letters and digits. Please check what you entered.",
-    netcash_bad_char: "A NET CASH ID contains only letters and digits.",
     labels: [
         "NET CASH ID",
         "Card number",
@@ -234,7 +222,7 @@ pub const EN: Texts = Texts {
         "From the prefecture to the building and room number",
         "e.g. 090-1234-5678",
         "We send the screening result here",
-        "",
+        "The 14 to 16 digits on your card",
         "MM, e.g. 04",
         "YY, e.g. 30",
         "3 digits on the back (4 on the front for American Express)",
@@ -252,6 +240,7 @@ pub const EN: Texts = Texts {
     au_leaving: "Taking you to au Easy Payment…",
     expiry_legend: "Expiry date (month / year)",
     option_label: "Payment option",
+    option_names: ["Single payment", "Bonus payment", "Revolving", "Installments", "Bonus + installments"],
     single_only: "This card can only be paid in a single payment.",
     ordered_title: "Order complete",
     ordered_body: "The invoice will be sent by post after your order ships.",
@@ -278,181 +267,180 @@ pub const EN: Texts = Texts {
     generic_error: "Something went wrong. Try again, or return to the shop and choose another payment method.",
 };
 
-/// Every error code the server (or this page: `network`) may send.
-pub const ERROR_CODES: &[&str] = &[
-    "invalid_netcash_id",
-    "insufficient_balance",
-    "id_suspended",
-    "id_not_found",
-    "provider_error",
-    "provider_unavailable",
-    "expired",
-    "already_processing",
-    "already_finished",
-    "not_found",
-    "method_unavailable",
-    "merchant_rejected",
-    "rate_limited",
-    "internal",
-    "network",
-    "invalid_prepaid_number",
-    "card_not_found",
-    "card_locked",
-    "np_declined",
-    "invalid_buyer",
-    "np_limit_exceeded",
-    "au_limit_exceeded",
-    "au_overdue",
-    "au_restricted",
-    "au_cancelled",
-    "au_timeout",
-    "card_declined",
-    "invalid_card_number",
-    "invalid_expiry",
-    "card_expired",
-    "invalid_cvc",
-    "payment_option_unavailable",
+/// Every error code the server (or this page: `network`) may send, with
+/// its `(ja, en)` message telling the shopper what to do. (A table, not a
+/// `match`: smaller in wasm.)
+pub const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "invalid_netcash_id",
+        "NET CASH IDが正しくありません。16桁の英数字をご確認のうえ、もう一度入力してください。",
+        "That NET CASH ID is not valid. Check the 16 letters and digits and enter it again.",
+    ),
+    (
+        "insufficient_balance",
+        "残高が不足しています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
+        "The balance is not enough. Enter another NET CASH ID, or return to the shop and choose another payment method.",
+    ),
+    (
+        "id_suspended",
+        "このNET CASH IDは利用が停止されています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
+        "This NET CASH ID is suspended. Enter another NET CASH ID, or return to the shop and choose another payment method.",
+    ),
+    (
+        "id_not_found",
+        "このNET CASH IDは見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
+        "This NET CASH ID was not found. Check what you entered and try again.",
+    ),
+    (
+        "provider_error",
+        "決済事業者でエラーが発生しました。もう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
+        "The payment provider reported an error. Try again, or return to the shop and choose another payment method.",
+    ),
+    (
+        "provider_unavailable",
+        "決済事業者に接続できません。しばらく待ってから、もう一度お試しください。",
+        "The payment provider cannot be reached right now. Wait a moment and try again.",
+    ),
+    (
+        "expired",
+        "お支払いの期限が切れました。ショップに戻って、もう一度お手続きください。",
+        "This payment has expired. Return to the shop and start again.",
+    ),
+    (
+        "already_processing",
+        "このお支払いは処理中です。結果が表示されるまで、しばらくお待ちください。",
+        "This payment is already being processed. Please wait for the result.",
+    ),
+    (
+        "already_finished",
+        "このお支払いの手続きはすでに終了しています。ショップに戻ってご確認ください。",
+        "This payment is already finished. Return to the shop to check it.",
+    ),
+    (
+        "not_found",
+        "お支払いの情報が見つかりません。ショップに戻って、最初からやり直してください。",
+        "This payment could not be found. Return to the shop and start again.",
+    ),
+    (
+        "method_unavailable",
+        "このお支払い方法は現在ご利用いただけません。別の方法を選ぶか、ショップに戻ってください。",
+        "This payment method is unavailable right now. Choose another method or return to the shop.",
+    ),
+    (
+        "merchant_rejected",
+        "ショップで注文を確定できませんでした。お支払いは取り消され、引き落とされた金額は返金されます。詳しくはショップにお問い合わせください。",
+        "The shop could not confirm your order. The payment is cancelled and any amount taken will be refunded. Please contact the shop for details.",
+    ),
+    (
+        "rate_limited",
+        "短い時間に操作が繰り返されました。少し待ってから、もう一度お試しください。",
+        "Too many attempts in a short time. Wait a moment and try again.",
+    ),
+    (
+        "internal",
+        "システムエラーが発生しました。少し待ってからもう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
+        "Something went wrong on our side. Try again in a moment, or return to the shop and choose another payment method.",
+    ),
+    (
+        "network",
+        "通信できませんでした。接続をご確認のうえ、もう一度お試しください。",
+        "The connection failed. Check your connection and try again.",
+    ),
+    (
+        "prepaid_insufficient_balance",
+        "カードの残高が不足しています。別のプリペイドカードの番号を入力するか、別のお支払い方法をお選びください。",
+        "The card balance is not enough. Enter another prepaid card number, or choose another payment method.",
+    ),
+    (
+        "invalid_prepaid_number",
+        "プリペイドカードの番号が正しくありません。16桁の数字をご確認のうえ、もう一度入力してください。",
+        "That prepaid card number is not valid. Check the 16 digits and enter it again.",
+    ),
+    (
+        "card_not_found",
+        "このカード番号は見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
+        "This card number was not found. Check what you entered and try again.",
+    ),
+    (
+        "card_locked",
+        "このプリペイドカードは利用が停止されています。別のカードを使うか、別のお支払い方法をお選びください。",
+        "This prepaid card is locked. Use another card, or choose another payment method.",
+    ),
+    (
+        "np_declined",
+        "審査の結果、このご注文ではNP後払いをご利用いただけません。別のお支払い方法をお選びください。",
+        "NP postpaid cannot be used for this order after screening. Please choose another payment method.",
+    ),
+    (
+        "invalid_buyer",
+        "ご入力内容に誤りがあります。各項目のメッセージをご確認ください。",
+        "Some details are not valid. Check the messages under the fields.",
+    ),
+    (
+        "np_limit_exceeded",
+        "NP後払いのご利用限度額を超えるため、ご利用いただけません。お支払い前の請求があれば、お支払い後に再びご利用いただけます。別のお支払い方法をお選びください。",
+        "This order is over your NP postpaid limit. Once unpaid invoices are paid you can use it again. Please choose another payment method.",
+    ),
+    (
+        "au_limit_exceeded",
+        "auかんたん決済のご利用可能額を超えています。別のお支払い方法を選ぶか、My auでご利用可能額をご確認ください。",
+        "This is over your au Easy Payment limit. Choose another payment method, or check your available amount in My au.",
+    ),
+    (
+        "au_overdue",
+        "au・UQ mobileのご利用料金に未払いがあるため、ご利用いただけません。未払いの料金をお支払いのうえもう一度お試しいただくか、別のお支払い方法をお選びください。",
+        "There is an overdue au or UQ mobile bill. Pay the overdue bill and try again, or choose another payment method.",
+    ),
+    (
+        "au_restricted",
+        "このau IDではauかんたん決済のご利用が制限されています。auお客さまセンターにお問い合わせいただくか、別のお支払い方法をお選びください。",
+        "au Easy Payment is restricted for this au ID. Contact au customer support, or choose another payment method.",
+    ),
+    (
+        "au_cancelled",
+        "auかんたん決済の画面でお支払いが中止されました。もう一度お試しいただくか、別のお支払い方法をお選びください。",
+        "The payment was stopped on the au Easy Payment page. Try again, or choose another payment method.",
+    ),
+    (
+        "au_timeout",
+        "auかんたん決済のお手続きが時間内に終わりませんでした。もう一度「auかんたん決済で支払う」を押し、4分以内にお手続きください。",
+        "The au Easy Payment step took too long. Press \"Pay with au Easy Payment\" again and finish within 4 minutes.",
+    ),
+    (
+        "card_declined",
+        "カード会社によりお取引が承認されませんでした。別のカードを使うか、カード会社にお問い合わせください。",
+        "The card issuer declined this payment. Use another card, or contact your card issuer.",
+    ),
+    (
+        "invalid_card_number",
+        "カード番号が正しくありません。入力内容をご確認ください。",
+        "The card number is not valid. Please check it.",
+    ),
+    (
+        "invalid_expiry",
+        "有効期限が正しくありません。カードに記載の月と年（下2桁）を入力してください。",
+        "The expiry date is not valid. Enter the month and the last two digits of the year shown on the card.",
+    ),
+    (
+        "card_expired",
+        "このカードは有効期限が切れています。別のカードをお使いください。",
+        "This card has expired. Please use another card.",
+    ),
+    (
+        "invalid_cvc",
+        "セキュリティコードが正しくありません。カード裏面の3桁（American Expressは表面の4桁）をご確認ください。",
+        "The security code is not valid. Check the 3 digits on the back (4 on the front for American Express).",
+    ),
+    (
+        "payment_option_unavailable",
+        "このカードでは選んだお支払い回数をご利用いただけません（海外で発行されたカードなど）。一括払いなど別のお支払い回数を選ぶか、別のカードをお使いください。",
+        "This card cannot use the payment option you chose (for example, a card issued outside Japan). Choose another option such as a single payment, or use another card.",
+    ),
 ];
 
-/// `(ja, en)` message for a known error code, telling the shopper what to do.
+/// `(ja, en)` message for a known error code.
 pub fn error_texts(code: &str) -> Option<(&'static str, &'static str)> {
-    Some(match code {
-        "invalid_netcash_id" => (
-            "NET CASH IDが正しくありません。16桁の英数字をご確認のうえ、もう一度入力してください。",
-            "That NET CASH ID is not valid. Check the 16 letters and digits and enter it again.",
-        ),
-        "insufficient_balance" => (
-            "残高が不足しています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
-            "The balance is not enough. Enter another NET CASH ID, or return to the shop and choose another payment method.",
-        ),
-        "id_suspended" => (
-            "このNET CASH IDは利用が停止されています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
-            "This NET CASH ID is suspended. Enter another NET CASH ID, or return to the shop and choose another payment method.",
-        ),
-        "id_not_found" => (
-            "このNET CASH IDは見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
-            "This NET CASH ID was not found. Check what you entered and try again.",
-        ),
-        "provider_error" => (
-            "決済事業者でエラーが発生しました。もう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
-            "The payment provider reported an error. Try again, or return to the shop and choose another payment method.",
-        ),
-        "provider_unavailable" => (
-            "決済事業者に接続できません。しばらく待ってから、もう一度お試しください。",
-            "The payment provider cannot be reached right now. Wait a moment and try again.",
-        ),
-        "expired" => (
-            "お支払いの期限が切れました。ショップに戻って、もう一度お手続きください。",
-            "This payment has expired. Return to the shop and start again.",
-        ),
-        "already_processing" => (
-            "このお支払いは処理中です。結果が表示されるまで、しばらくお待ちください。",
-            "This payment is already being processed. Please wait for the result.",
-        ),
-        "already_finished" => (
-            "このお支払いの手続きはすでに終了しています。ショップに戻ってご確認ください。",
-            "This payment is already finished. Return to the shop to check it.",
-        ),
-        "not_found" => (
-            "お支払いの情報が見つかりません。ショップに戻って、最初からやり直してください。",
-            "This payment could not be found. Return to the shop and start again.",
-        ),
-        "method_unavailable" => (
-            "このお支払い方法は現在ご利用いただけません。別の方法を選ぶか、ショップに戻ってください。",
-            "This payment method is unavailable right now. Choose another method or return to the shop.",
-        ),
-        "merchant_rejected" => (
-            "ショップで注文を確定できませんでした。お支払いは取り消され、引き落とされた金額は返金されます。詳しくはショップにお問い合わせください。",
-            "The shop could not confirm your order. The payment is cancelled and any amount taken will be refunded. Please contact the shop for details.",
-        ),
-        "rate_limited" => (
-            "短い時間に操作が繰り返されました。少し待ってから、もう一度お試しください。",
-            "Too many attempts in a short time. Wait a moment and try again.",
-        ),
-        "internal" => (
-            "システムエラーが発生しました。少し待ってからもう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
-            "Something went wrong on our side. Try again in a moment, or return to the shop and choose another payment method.",
-        ),
-        "network" => (
-            "通信できませんでした。接続をご確認のうえ、もう一度お試しください。",
-            "The connection failed. Check your connection and try again.",
-        ),
-        // Prepaid cards (`insufficient_balance` is shared with NET CASH;
-        // this is its prepaid wording).
-        "prepaid_insufficient_balance" => (
-            "カードの残高が不足しています。別のプリペイドカードの番号を入力するか、別のお支払い方法をお選びください。",
-            "The card balance is not enough. Enter another prepaid card number, or choose another payment method.",
-        ),
-        "invalid_prepaid_number" => (
-            "プリペイドカードの番号が正しくありません。16桁の数字をご確認のうえ、もう一度入力してください。",
-            "That prepaid card number is not valid. Check the 16 digits and enter it again.",
-        ),
-        "card_not_found" => (
-            "このカード番号は見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
-            "This card number was not found. Check what you entered and try again.",
-        ),
-        "card_locked" => (
-            "このプリペイドカードは利用が停止されています。別のカードを使うか、別のお支払い方法をお選びください。",
-            "This prepaid card is locked. Use another card, or choose another payment method.",
-        ),
-        "np_declined" => (
-            "審査の結果、このご注文ではNP後払いをご利用いただけません。別のお支払い方法をお選びください。",
-            "NP postpaid cannot be used for this order after screening. Please choose another payment method.",
-        ),
-        "invalid_buyer" => (
-            "ご入力内容に誤りがあります。各項目のメッセージをご確認ください。",
-            "Some details are not valid. Check the messages under the fields.",
-        ),
-        "np_limit_exceeded" => (
-            "NP後払いのご利用限度額を超えるため、ご利用いただけません。お支払い前の請求があれば、お支払い後に再びご利用いただけます。別のお支払い方法をお選びください。",
-            "This order is over your NP postpaid limit. Once unpaid invoices are paid you can use it again. Please choose another payment method.",
-        ),
-        "au_limit_exceeded" => (
-            "auかんたん決済のご利用可能額を超えています。別のお支払い方法を選ぶか、My auでご利用可能額をご確認ください。",
-            "This is over your au Easy Payment limit. Choose another payment method, or check your available amount in My au.",
-        ),
-        "au_overdue" => (
-            "au・UQ mobileのご利用料金に未払いがあるため、ご利用いただけません。未払いの料金をお支払いのうえもう一度お試しいただくか、別のお支払い方法をお選びください。",
-            "There is an overdue au or UQ mobile bill. Pay the overdue bill and try again, or choose another payment method.",
-        ),
-        "au_restricted" => (
-            "このau IDではauかんたん決済のご利用が制限されています。auお客さまセンターにお問い合わせいただくか、別のお支払い方法をお選びください。",
-            "au Easy Payment is restricted for this au ID. Contact au customer support, or choose another payment method.",
-        ),
-        "au_cancelled" => (
-            "auかんたん決済の画面でお支払いが中止されました。もう一度お試しいただくか、別のお支払い方法をお選びください。",
-            "The payment was stopped on the au Easy Payment page. Try again, or choose another payment method.",
-        ),
-        "au_timeout" => (
-            "auかんたん決済のお手続きが時間内に終わりませんでした。もう一度「auかんたん決済で支払う」を押し、4分以内にお手続きください。",
-            "The au Easy Payment step took too long. Press \"Pay with au Easy Payment\" again and finish within 4 minutes.",
-        ),
-        "card_declined" => (
-            "カード会社によりお取引が承認されませんでした。別のカードを使うか、カード会社にお問い合わせください。",
-            "The card issuer declined this payment. Use another card, or contact your card issuer.",
-        ),
-        "invalid_card_number" => (
-            "カード番号が正しくありません。入力内容をご確認ください。",
-            "The card number is not valid. Please check it.",
-        ),
-        "invalid_expiry" => (
-            "有効期限が正しくありません。カードに記載の月と年（下2桁）を入力してください。",
-            "The expiry date is not valid. Enter the month and the last two digits of the year shown on the card.",
-        ),
-        "card_expired" => (
-            "このカードは有効期限が切れています。別のカードをお使いください。",
-            "This card has expired. Please use another card.",
-        ),
-        "invalid_cvc" => (
-            "セキュリティコードが正しくありません。カード裏面の3桁（American Expressは表面の4桁）をご確認ください。",
-            "The security code is not valid. Check the 3 digits on the back (4 on the front for American Express).",
-        ),
-        "payment_option_unavailable" => (
-            "このカードでは選んだお支払い回数をご利用いただけません（海外で発行されたカードなど）。一括払いなど別のお支払い回数を選ぶか、別のカードをお使いください。",
-            "This card cannot use the payment option you chose (for example, a card issued outside Japan). Choose another option such as a single payment, or use another card.",
-        ),
-        _ => return None,
-    })
+    ERRORS.iter().find(|e| e.0 == code).map(|e| (e.1, e.2))
 }
 
 /// The message for an error code in `lang`; unknown codes get the generic one.
@@ -482,74 +470,102 @@ fn pick(lang: Lang, (ja, en): (&'static str, &'static str)) -> &'static str {
     }
 }
 
+/// Messages under fields: `(field, code, ja, en)`, `None` or `""`
+/// matching any; the first match wins. (A table, not a `match`: smaller
+/// in wasm.) NP's Japanese wording is `shared::np`'s.
+const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
+    (
+        Some(Field::NetcashId),
+        "required",
+        "NET CASH IDを入力してください。",
+        "Enter your NET CASH ID.",
+    ),
+    (
+        Some(Field::NetcashId),
+        "bad_char",
+        "NET CASH IDに使えるのは英字と数字だけです。",
+        "A NET CASH ID contains only letters and digits.",
+    ),
+    (
+        Some(Field::NetcashId),
+        "",
+        "NET CASH IDは16桁の英数字です。入力内容をご確認ください。",
+        "A NET CASH ID has 16 letters and digits. Please check what you entered.",
+    ),
+    (None, "required", "入力してください。", "Please fill this in."),
+    (
+        Some(Field::PrepaidNumber),
+        "",
+        "プリペイドカードの番号は16桁の数字です。入力内容をご確認ください。",
+        "A prepaid card number has 16 digits. Please check what you entered.",
+    ),
+    (
+        Some(Field::CardNumber),
+        "luhn",
+        "カード番号に誤りがあります。入力内容をご確認ください。",
+        "This card number is not valid. Please check it.",
+    ),
+    (
+        Some(Field::CardNumber),
+        "",
+        "カード番号は14〜16桁の数字です。",
+        "A card number has 14 to 16 digits.",
+    ),
+    (None, "month", "月は01〜12の数字で入力してください。", "Enter the month as 01 to 12."),
+    (
+        None,
+        "year",
+        "年は西暦の下2桁で入力してください（例: 2030年なら30）。",
+        "Enter the last two digits of the year (30 for 2030).",
+    ),
+    (
+        None,
+        "expired",
+        "このカードは有効期限が切れています。別のカードをお使いください。",
+        "This card has expired. Please use another card.",
+    ),
+    (
+        None,
+        "cvc",
+        "セキュリティコードは3桁または4桁の数字です。",
+        "The security code has 3 or 4 digits.",
+    ),
+    (None, "katakana", "", "Enter it in full-width katakana."),
+    (Some(Field::NpPostalCode), "", "", "Enter the 7-digit postal code, e.g. 150-0001."),
+    (Some(Field::NpPhone), "", "", "Enter a phone number of 10 or 11 digits starting with 0."),
+    (Some(Field::NpEmail), "", "", "Check the email address, e.g. taro@example.jp."),
+    (None, "too_long", "", "This is too long. Please shorten it."),
+    (None, "", "入力内容をご確認ください。", "Please check what you entered."),
+];
+
 /// The message under a field for one of its problem codes (see
-/// [`crate::state::Problem`]); NP's Japanese wording is `shared::np`'s.
+/// [`crate::state::Problem`]).
 pub fn field_message(lang: Lang, field: Field, code: &'static str) -> &'static str {
-    let t = lang.texts();
     let np = ["name", "kana", "postal_code", "address", "phone", "email"]
         .get((field as usize).wrapping_sub(Field::NpName as usize));
     if let (Some(name), Lang::Ja) = (np, lang) {
         return message_ja(FieldError { field: name, code });
     }
-    pick(
-        lang,
-        match (field, code) {
-            (Field::NetcashId, "required") => return t.netcash_empty,
-            (Field::NetcashId, "bad_char") => return t.netcash_bad_char,
-            (Field::NetcashId, _) => return t.netcash_incomplete,
-            (_, "required") => ("入力してください。", "Please fill this in."),
-            (Field::PrepaidNumber, _) => (
-                "プリペイドカードの番号は16桁の数字です。入力内容をご確認ください。",
-                "A prepaid card number has 16 digits. Please check what you entered.",
-            ),
-            (Field::CardNumber, "luhn") => (
-                "カード番号に誤りがあります。入力内容をご確認ください。",
-                "This card number is not valid. Please check it.",
-            ),
-            (Field::CardNumber, _) => (
-                "カード番号は14〜16桁の数字です。",
-                "A card number has 14 to 16 digits.",
-            ),
-            (_, "month") => ("月は01〜12の数字で入力してください。", "Enter the month as 01 to 12."),
-            (_, "year") => (
-                "年は西暦の下2桁で入力してください（例: 2030年なら30）。",
-                "Enter the last two digits of the year (30 for 2030).",
-            ),
-            (_, "expired") => (
-                "このカードは有効期限が切れています。別のカードをお使いください。",
-                "This card has expired. Please use another card.",
-            ),
-            (_, "cvc") => (
-                "セキュリティコードは3桁または4桁の数字です。",
-                "The security code has 3 or 4 digits.",
-            ),
-            (_, "katakana") => ("", "Enter it in full-width katakana."),
-            (Field::NpPostalCode, _) => ("", "Enter the 7-digit postal code, e.g. 150-0001."),
-            (Field::NpPhone, _) => ("", "Enter a phone number of 10 or 11 digits starting with 0."),
-            (Field::NpEmail, _) => ("", "Check the email address, e.g. taro@example.jp."),
-            (_, "too_long") => ("", "This is too long. Please shorten it."),
-            _ => ("入力内容をご確認ください。", "Please check what you entered."),
-        },
-    )
+    FIELD_MESSAGES
+        .iter()
+        .find(|m| m.0.is_none_or(|f| f == field) && (m.1.is_empty() || m.1 == code))
+        .map_or("", |m| pick(lang, (m.2, m.3)))
 }
 
-/// `一括払い`, `分割払い（3回）`, `3 installments`, ...
+/// `一括払い`, `分割払い（3回）`, `Installments (3)`, ...
 pub fn option_label(lang: Lang, option: PaymentOption) -> String {
-    match (option, lang) {
-        (PaymentOption::Single, Lang::Ja) => "一括払い".into(),
-        (PaymentOption::Single, Lang::En) => "Single payment".into(),
-        (PaymentOption::Bonus, Lang::Ja) => "ボーナス一括払い".into(),
-        (PaymentOption::Bonus, Lang::En) => "Bonus payment".into(),
-        (PaymentOption::Revolving, Lang::Ja) => "リボ払い".into(),
-        (PaymentOption::Revolving, Lang::En) => "Revolving".into(),
-        (PaymentOption::Installment { count }, Lang::Ja) => format!("分割払い（{count}回）"),
-        (PaymentOption::Installment { count }, Lang::En) => format!("{count} installments"),
-        (PaymentOption::BonusInstallment { count }, Lang::Ja) => {
-            format!("ボーナス併用分割（{count}回）")
-        }
-        (PaymentOption::BonusInstallment { count }, Lang::En) => {
-            format!("Bonus + {count} installments")
-        }
+    let (i, count) = match option {
+        PaymentOption::Single => (0, None),
+        PaymentOption::Bonus => (1, None),
+        PaymentOption::Revolving => (2, None),
+        PaymentOption::Installment { count } => (3, Some(count)),
+        PaymentOption::BonusInstallment { count } => (4, Some(count)),
+    };
+    let name = lang.texts().option_names[i];
+    match (count, lang) {
+        (None, _) => name.to_owned(),
+        (Some(n), Lang::Ja) => format!("{name}（{n}回）"),
+        (Some(n), Lang::En) => format!("{name} ({n})"),
     }
 }
 
@@ -666,10 +682,10 @@ mod tests {
 
     #[test]
     fn every_error_code_has_japanese_and_english_text() {
-        for code in CONTRACT_CODES.iter().chain(ERROR_CODES) {
+        for code in CONTRACT_CODES.iter().chain(ERRORS.iter().map(|e| &e.0)) {
             assert!(
-                ERROR_CODES.contains(code),
-                "{code} missing from ERROR_CODES"
+                ERRORS.iter().any(|e| e.0 == *code),
+                "{code} missing from ERRORS"
             );
             let (ja, en) = error_texts(code).unwrap_or_else(|| panic!("no text for {code}"));
             assert!(is_japanese(ja), "{code}: ja text is not Japanese: {ja}");
@@ -743,7 +759,7 @@ mod tests {
     #[test]
     fn options_and_brands() {
         assert_eq!(option_label(Lang::Ja, PaymentOption::Installment { count: 3 }), "分割払い（3回）");
-        assert_eq!(option_label(Lang::En, PaymentOption::BonusInstallment { count: 24 }), "Bonus + 24 installments");
+        assert_eq!(option_label(Lang::En, PaymentOption::BonusInstallment { count: 24 }), "Bonus + installments (24)");
         assert_eq!(option_label(Lang::Ja, PaymentOption::Single), "一括払い");
         assert_eq!(brand_name(Brand::Visa), "Visa");
         assert_eq!(brand_name(Brand::Unknown), "");
@@ -752,6 +768,7 @@ mod tests {
                 assert!(!method_desc(lang, &m).is_empty());
             }
             assert!(lang.texts().labels.iter().all(|l| !l.is_empty()));
+            assert!(lang.texts().hints.iter().all(|h| !h.is_empty()));
         }
         assert_eq!(method_name(Lang::En, &Method::Np), "NP postpaid");
         assert_eq!(JA.au_button, "auかんたん決済で支払う");
@@ -772,7 +789,7 @@ mod tests {
             JA.processing,
             JA.done_title,
             JA.tax_included,
-            JA.netcash_empty,
+            JA.no_form,
             JA.expired_title,
             JA.generic_error,
         ];
@@ -783,7 +800,7 @@ mod tests {
             EN.processing,
             EN.done_title,
             EN.tax_included,
-            EN.netcash_empty,
+            EN.no_form,
             EN.expired_title,
             EN.generic_error,
         ];

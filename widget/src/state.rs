@@ -434,17 +434,11 @@ pub fn check(
     }
 }
 
-/// The method an error code belongs to (to reopen its form on reload).
+/// The method whose form a reloaded page reopens for its last error: au's
+/// errors (`au_*`) come back with the shopper from au's page; the other
+/// methods report theirs to the page that is still open.
 fn method_of_error(code: &str) -> Option<Method> {
-    Some(match code {
-        "invalid_netcash_id" | "id_suspended" | "id_not_found" => Method::Netcash,
-        "invalid_prepaid_number" | "card_not_found" | "card_locked" => Method::Prepaid,
-        "np_declined" | "np_limit_exceeded" | "invalid_buyer" => Method::Np,
-        "card_declined" | "invalid_card_number" | "invalid_expiry" | "card_expired"
-        | "invalid_cvc" | "payment_option_unavailable" => Method::Card,
-        c if c.starts_with("au_") => Method::Au,
-        _ => return None,
-    })
+    code.starts_with("au_").then_some(Method::Au)
 }
 
 /// A server's field code as one of ours (unknown ones read `invalid`).
@@ -503,7 +497,7 @@ impl State {
     }
 
     /// The state a freshly loaded session starts in.
-    pub fn new(session: &Session, lang: Lang) -> State {
+    pub fn new(session: Rc<Session>, lang: Lang) -> State {
         let deadline = session.seconds_left();
         let phase = match (
             &session.status,
@@ -526,23 +520,24 @@ impl State {
             .and_then(|e| method_of_error(&e.code))
             .filter(available);
         let today = UnixTime(session.now).jst().date;
+        let selected = failed_method.or_else(|| {
+            session
+                .methods
+                .iter()
+                .find(|m| m.available)
+                .map(|m| m.method.clone())
+        });
         State {
             lang,
-            session: Some(Rc::new(session.clone())),
             phase,
-            selected: failed_method.or_else(|| {
-                session
-                    .methods
-                    .iter()
-                    .find(|m| m.available)
-                    .map(|m| m.method.clone())
-            }),
+            selected,
             values: Default::default(),
             errors: [None; FIELDS],
             option: PaymentOption::Single,
             busy: Busy::Idle,
             error: session.last_error.as_ref().map(|e| e.code.clone()),
             failed: session.last_error.is_some(),
+            session: Some(session),
             deadline,
             elapsed: 0,
             today: (today.year, today.month),
@@ -615,7 +610,7 @@ impl State {
         match action {
             Action::Loaded(Ok(session)) => {
                 if self.phase == Phase::Loading {
-                    self = State::new(&session, self.lang);
+                    self = State::new(Rc::new(session), self.lang);
                 }
             }
             Action::Loaded(Err(e)) => {
@@ -789,13 +784,10 @@ impl State {
 impl Reducible for State {
     type Action = Action;
 
+    // Every action renders again (no comparison of states: the page is
+    // small, and comparing costs wasm).
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let next = (*self).clone().apply(action);
-        if next == *self {
-            self
-        } else {
-            Rc::new(next)
-        }
+        Rc::new((*self).clone().apply(action))
     }
 }
 
@@ -815,8 +807,12 @@ mod tests {
         .unwrap()
     }
 
+    fn new(session: &Session, lang: Lang) -> State {
+        State::new(Rc::new(session.clone()), lang)
+    }
+
     fn open() -> State {
-        State::new(&session("pending", ""), Lang::Ja)
+        new(&session("pending", ""), Lang::Ja)
     }
 
     fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
@@ -882,7 +878,7 @@ mod tests {
 
     #[test]
     fn a_final_session_shows_its_end_without_leaving_by_itself() {
-        let s = State::new(&session("paid", r#","next":"/pay/pay_x/return""#), Lang::Ja);
+        let s = new(&session("paid", r#","next":"/pay/pay_x/return""#), Lang::Ja);
         assert_eq!(
             s.phase,
             Phase::Final(Final {
@@ -906,20 +902,20 @@ mod tests {
             ("refunded", FinalKind::Closed),
             ("something_new", FinalKind::Closed),
         ] {
-            match State::new(&session(status, ""), Lang::En).phase {
+            match new(&session(status, ""), Lang::En).phase {
                 Phase::Final(f) => assert_eq!(f.kind, kind, "{status}"),
                 other => panic!("{status}: {other:?}"),
             }
         }
         assert_eq!(
-            State::new(&session("processing", ""), Lang::Ja).phase,
+            new(&session("processing", ""), Lang::Ja).phase,
             Phase::Processing
         );
     }
 
     #[test]
     fn a_pending_session_past_its_deadline_is_expired() {
-        let s = State::new(&session("pending", "").tap_expired(), Lang::Ja);
+        let s = new(&session("pending", "").tap_expired(), Lang::Ja);
         assert!(matches!(
             s.phase,
             Phase::Final(Final {
@@ -941,7 +937,7 @@ mod tests {
 
     #[test]
     fn last_error_is_shown_and_the_back_button_says_return() {
-        let s = State::new(
+        let s = new(
             &session(
                 "pending",
                 r#","last_error":{"code":"insufficient_balance"}"#,
@@ -1149,7 +1145,7 @@ mod tests {
 
     #[test]
     fn polling_settles_a_processing_payment() {
-        let s = State::new(&session("processing", ""), Lang::Ja);
+        let s = new(&session("processing", ""), Lang::Ja);
         let s = run(s, [Action::Refreshed(session("processing", ""))]);
         assert_eq!(s.phase, Phase::Processing);
         let s2 = run(
@@ -1368,7 +1364,7 @@ mod tests {
 
     #[test]
     fn back_from_au_with_an_error_reopens_au() {
-        let s = State::new(
+        let s = new(
             &session("pending", r#","last_error":{"code":"au_limit_exceeded"}"#)
                 .with_au_available(),
             Lang::Ja,
@@ -1376,7 +1372,7 @@ mod tests {
         assert_eq!(s.selected, Some(Method::Au));
         assert_eq!(s.error.as_deref(), Some("au_limit_exceeded"));
         // An error of a method not offered keeps the default choice.
-        let s = State::new(
+        let s = new(
             &session("pending", r#","last_error":{"code":"au_overdue"}"#),
             Lang::Ja,
         );

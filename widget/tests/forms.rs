@@ -221,6 +221,7 @@ async fn prepaid_errors_are_explained() {
         assert_eq!(page.text("#error"), expected, "{code}");
         assert!(!expected.contains("NET CASH"), "{code}: {expected}");
         assert!(page.find("#prepaid-number").is_some(), "the form stays");
+        assert_eq!(page.focused(), "error", "{code}: the banner is brought into view");
     }
     assert!(page.text("#error").contains("利用が停止"));
     assert_eq!(page.sent().len(), 4);

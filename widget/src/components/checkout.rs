@@ -56,24 +56,23 @@ fn element(id: &str) -> Option<Element> {
     web_sys::window()?.document()?.get_element_by_id(id)
 }
 
-/// After yew has rendered: focuses a field (the first invalid one), or
-/// brings the error banner into view.
-fn after_render(field: Option<Field>) {
+/// After yew has rendered, focuses an element: the first invalid field,
+/// or the error banner (which also scrolls it into view on a long form).
+fn focus_after_render(id: &'static str) {
     spawn_local(async move {
         sleep(Duration::ZERO).await;
-        match field {
-            Some(f) => {
-                if let Some(input) = element(f.id()) {
-                    let _ = input.unchecked_into::<HtmlElement>().focus();
-                }
-            }
-            None => {
-                if let Some(banner) = element("error") {
-                    banner.scroll_into_view();
-                }
-            }
+        if let Some(e) = element(id) {
+            let _ = e.unchecked_into::<HtmlElement>().focus();
         }
     });
+}
+
+/// `<html lang>` (screen readers pick their voice from it) and the title.
+fn show_lang(lang: Lang, merchant: Option<&str>) {
+    prefs::apply_lang(lang);
+    if let Some(merchant) = merchant {
+        prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
+    }
 }
 
 /// A flag cleared when an effect is cleaned up, so late tasks stop.
@@ -92,7 +91,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         let session = props.session.clone();
         let lang = props.lang;
         use_reducer(move || match session {
-            Some(s) => State::new(&s, lang),
+            Some(s) => State::new(s, lang),
             None => State::loading(lang),
         })
     };
@@ -103,33 +102,24 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let t = lang.texts();
 
     let merchant = state.session.as_ref().map(|s| s.merchant_name.clone());
-    use_effect_with((lang, merchant), |(lang, merchant)| {
-        prefs::apply_lang(*lang);
-        if let Some(merchant) = merchant {
-            prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
-        }
-    });
 
-    // Read the session (again, after Reload).
+    // Until the session is read: read it (again, after Reload). Once it
+    // is: the countdown (whole seconds since then) and, since yew has no
+    // `oncompositionend`, a document listener that formats a field once an
+    // IME commits (the event bubbles). (One effect: each costs wasm.)
     {
         let dispatcher = state.dispatcher();
         let backend = props.backend.clone();
-        use_effect_with(state.phase == Phase::Loading, move |loading| {
-            if *loading {
+        let deps = (state.session.is_some(), state.phase == Phase::Loading);
+        let merchant = merchant.clone();
+        use_effect_with(deps, move |&(loaded, loading)| {
+            show_lang(lang, merchant.as_deref());
+            if loading {
+                let dispatcher = dispatcher.clone();
                 spawn_local(async move {
                     dispatcher.dispatch(Action::Loaded(backend.session().await));
                 });
             }
-        });
-    }
-
-    // Once the session is read: the countdown (whole seconds since then)
-    // and, since yew has no `oncompositionend`, a document listener that
-    // formats a field once an IME commits (the event bubbles).
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.session.is_some(), move |loaded| {
-            let loaded = *loaded;
             let (running, stop) = alive();
             let start = now_ms();
             let ticker = dispatcher.clone();
@@ -196,37 +186,32 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         });
     }
 
-    // A payment that ended on this visit goes back to the shop by itself.
-    {
-        let backend = props.backend.clone();
-        use_effect_with(state.auto_return(), move |next| {
-            let (running, stop) = alive();
-            if let Some(next) = next.clone() {
-                spawn_local(async move {
-                    sleep(RETURN_DELAY).await;
-                    if running.get() {
-                        backend.navigate(&next);
-                    }
-                });
-            }
-            stop
-        });
-    }
-
-    // au: the whole page goes to the provider. Should it still be here a
-    // while later (blocked, or back from the back-forward cache), the form
-    // is usable again.
+    // Leaving the page. A payment that ended on this visit goes back to
+    // the shop by itself, after a moment. au: the whole page goes to the
+    // provider at once; should it still be here a while later (blocked, or
+    // back from the back-forward cache), the form is usable again.
     {
         let backend = props.backend.clone();
         let dispatcher = state.dispatcher();
-        use_effect_with(state.redirect.clone(), move |url| {
+        let leave = match (state.auto_return(), &state.redirect) {
+            (Some(next), _) => Some((next, false)),
+            (None, Some(url)) => Some((url.clone(), true)),
+            (None, None) => None,
+        };
+        use_effect_with(leave, move |leave| {
             let (running, stop) = alive();
-            if let Some(url) = url.clone() {
-                backend.redirect(&url);
+            if let Some((url, provider)) = leave.clone() {
+                if provider {
+                    backend.redirect(&url);
+                }
                 spawn_local(async move {
-                    sleep(Duration::from_secs(5)).await;
+                    sleep(if provider { Duration::from_secs(5) } else { RETURN_DELAY }).await;
                     if running.get() {
-                        dispatcher.dispatch(Action::RedirectStalled);
+                        if provider {
+                            dispatcher.dispatch(Action::RedirectStalled);
+                        } else {
+                            backend.navigate(&url);
+                        }
                     }
                 });
             }
@@ -239,6 +224,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         Callback::from(move |_| {
             let new = lang.other();
             prefs::remember_lang(new);
+            show_lang(new, merchant.as_deref());
             dispatcher.dispatch(Action::SetLang(new));
         })
     };
@@ -293,14 +279,14 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                         drop(request);
                         *in_flight.borrow_mut() = false;
                         if let Err(e) = &result {
-                            after_render(first_server_field(e));
+                            focus_after_render(first_server_field(e).map_or("error", Field::id));
                         }
                         dispatcher.dispatch(Action::PayDone(result));
                     });
                 }
                 None => {
                     if let Some(f) = state.first_invalid() {
-                        after_render(Some(f));
+                        focus_after_render(f.id());
                     }
                 }
             }

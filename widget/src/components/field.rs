@@ -60,11 +60,10 @@ pub fn text_field(
     let error = s.error(f).map(|code| field_message(s.lang, f, code));
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let describedby = match (hint.is_empty(), error.is_some()) {
-        (false, true) => Some(format!("{hint_id} {error_id}")),
-        (false, false) => Some(hint_id.clone()),
-        (true, true) => Some(error_id.clone()),
-        (true, false) => None,
+    // Every field has a hint; the message joins it when there is one.
+    let describedby = match error {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => hint_id.clone(),
     };
     let (kind, autocomplete, inputmode, max, class) = attrs(f);
     let oninput = {
@@ -110,9 +109,7 @@ pub fn text_field(
     if error.is_some() {
         input.add_attribute("aria-invalid", "true");
     }
-    if let Some(d) = describedby {
-        input.add_attribute("aria-describedby", d);
-    }
+    input.add_attribute("aria-describedby", describedby);
     input.set_value(s.value(f).to_owned());
     listen(&mut input, oninput::Wrapper::new(oninput));
     listen(&mut input, onblur::Wrapper::new(onblur));
@@ -126,9 +123,7 @@ pub fn text_field(
         p.add_child(text(content));
         p.into()
     };
-    if !hint.is_empty() {
-        field.add_child(note("hint", hint_id, hint));
-    }
+    field.add_child(note("hint", hint_id, hint));
     field.add_child(input.into());
     if let Some(e) = error {
         field.add_child(note("field-error", error_id, e));

@@ -35,7 +35,7 @@ const SIZES = [
 ];
 
 let seq = 0;
-async function shopperAtCheckout(size, overrides = {}) {
+async function shopperAtCheckout(size, overrides = {}, ready = '#netcash-id') {
   const context = await browser.newContext({ ...size, locale: 'ja-JP' });
   const page = await context.newPage();
   const problems = [];
@@ -52,7 +52,7 @@ async function shopperAtCheckout(size, overrides = {}) {
   merchant.pages.set(key, purchase(merchant, overrides));
   await page.goto(`${merchant.base}/shop/${key}`);
   await page.waitForURL(/\/pay\/pay_/);
-  await page.locator('#netcash-id').waitFor({ state: 'visible' });
+  await page.locator(ready).waitFor({ state: 'visible' });
   return { context, page, problems };
 }
 
@@ -120,6 +120,107 @@ describe('hosted page in Chromium', () => {
     assert.match(await error.textContent(), /suspend/i);
     await page.screenshot({ path: join(ARTIFACTS, 'netcash-pc-english-suspended.png'), fullPage: true });
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('phone: pays with a prepaid card and lands on the success page', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'prepaid' }, '#prepaid-number');
+    const input = page.locator('#prepaid-number');
+    assert.equal(await input.getAttribute('inputmode'), 'numeric');
+    assert.equal(await input.getAttribute('autocomplete'), 'off');
+    // Too short: the message is under the field, the field has the focus.
+    await input.pressSequentially('12345678');
+    await page.locator('#pay-button').click();
+    await page.locator('#prepaid-number-error').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'prepaid-number');
+    await input.pressSequentially('12345678');
+    assert.equal(await input.inputValue(), '1234 5678 1234 5678');
+    await noHorizontalScroll(page);
+    await page.screenshot({ path: join(ARTIFACTS, 'prepaid-phone-checkout.png'), fullPage: true });
+    await page.locator('#pay-button').click();
+    await page.waitForURL(`${merchant.base}/success`);
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.equal(await page.locator('#verified').textContent(), 'verified');
+    assert.equal(merchant.notifications.length, 1);
+    assert.equal(merchant.notifications[0].payload.data.method, 'prepaid');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('phone: a prepaid card without balance is explained in prepaid terms', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'prepaid' }, '#prepaid-number');
+    await page.locator('#prepaid-number').fill('9876543210980000');
+    await page.locator('#pay-button').click();
+    const error = page.locator('#error');
+    await error.waitFor({ state: 'visible' });
+    const text = await error.textContent();
+    assert.match(text, /残高/);
+    assert.match(text, /プリペイドカード/);
+    assert.doesNotMatch(text, /NET CASH/);
+    await noHorizontalScroll(page);
+    await page.screenshot({ path: join(ARTIFACTS, 'prepaid-phone-insufficient.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('phone: the method picker works by keyboard alone (arrow keys, then Enter)', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'netcash,prepaid' });
+    const radios = page.locator('input[type=radio][name=method]');
+    assert.equal(await radios.count(), 2);
+    assert.ok(await page.locator('#method-netcash').isChecked());
+    await page.locator('#method-netcash').focus();
+    await page.keyboard.press('ArrowDown');
+    assert.ok(await page.locator('#method-prepaid').isChecked());
+    await page.locator('#prepaid-number').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#netcash-id').count(), 0);
+    await noHorizontalScroll(page);
+    await page.screenshot({ path: join(ARTIFACTS, 'picker-phone-prepaid.png'), fullPage: true });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'prepaid-number');
+    await page.keyboard.type('2345678923456789');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${merchant.base}/success`);
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('phone: every method\'s form fits a 360 px screen (card, NP and au answers are covered by the widget\'s browser tests)', async () => {
+    merchant.reset();
+    const context = await browser.newContext({ ...SIZES[0], locale: 'ja-JP' });
+    const page = await context.newPage();
+    // This branch's Worker offers NET CASH and prepaid; the session answer
+    // is widened so that the real page lays out every form.
+    await page.route('**/pay/*/session', async (route) => {
+      const res = await route.fetch();
+      const json = await res.json();
+      json.methods = ['netcash', 'prepaid', 'np', 'au', 'card'].map((method) => ({ method, available: true }));
+      await route.fulfill({ response: res, json });
+    });
+    seq += 1;
+    merchant.pages.set(`p${seq}`, purchase(merchant));
+    await page.goto(`${merchant.base}/shop/p${seq}`);
+    await page.locator('#method-card').waitFor();
+    for (const [method, field] of [['prepaid', '#prepaid-number'], ['np', '#np-name'], ['au', '#au-button'], ['card', '#card-number']]) {
+      await page.locator(`#method-${method}`).check();
+      await page.locator(field).waitFor({ state: 'visible' });
+      if (method === 'np') {
+        await page.locator('#pay-button').click();
+        await page.locator('#np-email-error').waitFor({ state: 'visible' });
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'np-name');
+      }
+      if (method === 'card') {
+        await page.locator('#card-number').pressSequentially('4111111111111111');
+        assert.equal(await page.locator('#card-brand').textContent(), 'Visa');
+        assert.equal(await page.locator('#card-option option').count(), 21);
+        await page.locator('#card-option').selectOption('installment-3');
+      }
+      await noHorizontalScroll(page);
+      await page.screenshot({ path: join(ARTIFACTS, `form-${method}-phone.png`), fullPage: true });
+    }
     await context.close();
   });
 

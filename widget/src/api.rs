@@ -6,26 +6,139 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
+use shared::card::{CardNumber, Cvc, Expiry, PaymentOption};
 use shared::netcash::NetcashId;
+use shared::np::Buyer;
+use shared::prepaid::PrepaidNumber;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
 use crate::json::Json;
-use crate::model::{is_safe_next, ApiError, FromJson, Next, PayOk, Session};
+use crate::model::{is_safe_next, is_safe_redirect, ApiError, FromJson, Next, PayOk, Session};
 
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// A card payment as the page sends it (validated by `shared::card`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardPayment {
+    pub number: CardNumber,
+    pub expiry: Expiry,
+    pub cvc: Cvc,
+    pub option: PaymentOption,
+}
+
+/// What the shopper entered, validated: the body of `POST /pay/{id}/<method>`.
+/// Holds secrets (card and prepaid numbers) only until the request is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayRequest {
+    Netcash(NetcashId),
+    Prepaid(PrepaidNumber),
+    Np(Buyer),
+    Au,
+    Card(CardPayment),
+}
+
+/// Appends `s` as a JSON string.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `{"k":"v",...}` of string members.
+fn object(members: &[(&str, &str)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(&mut out, k);
+        out.push(':');
+        push_str(&mut out, v);
+    }
+    out.push('}');
+    out
+}
+
+/// `{"kind":"installment","count":3}`
+pub fn option_json(option: PaymentOption) -> String {
+    let (kind, count) = match option {
+        PaymentOption::Single => ("single", None),
+        PaymentOption::Bonus => ("bonus", None),
+        PaymentOption::Revolving => ("revolving", None),
+        PaymentOption::Installment { count } => ("installment", Some(count)),
+        PaymentOption::BonusInstallment { count } => ("bonus_installment", Some(count)),
+    };
+    match count {
+        Some(n) => format!(r#"{{"kind":"{kind}","count":{n}}}"#),
+        None => format!(r#"{{"kind":"{kind}"}}"#),
+    }
+}
+
+impl PayRequest {
+    /// The method's wire name: the last segment of the endpoint.
+    pub fn method(&self) -> &'static str {
+        match self {
+            PayRequest::Netcash(_) => "netcash",
+            PayRequest::Prepaid(_) => "prepaid",
+            PayRequest::Np(_) => "np",
+            PayRequest::Au => "au",
+            PayRequest::Card(_) => "card",
+        }
+    }
+
+    /// The request body.
+    pub fn to_json(&self) -> String {
+        match self {
+            PayRequest::Netcash(id) => object(&[("netcash_id", id.as_str())]),
+            PayRequest::Prepaid(n) => object(&[("card_number", n.expose())]),
+            PayRequest::Np(b) => object(&[
+                ("name", &b.name),
+                ("kana", &b.kana),
+                ("postal_code", &b.postal_code),
+                ("address", &b.address),
+                ("phone", &b.phone),
+                ("email", &b.email),
+            ]),
+            PayRequest::Au => "{}".to_owned(),
+            PayRequest::Card(c) => {
+                let mut out = object(&[
+                    ("number", c.number.expose()),
+                    ("exp_month", &format!("{:02}", c.expiry.month)),
+                    ("exp_year", &c.expiry.year.to_string()),
+                    ("cvc", c.cvc.expose()),
+                ]);
+                out.pop();
+                out.push_str(",\"option\":");
+                out.push_str(&option_json(c.option));
+                out.push('}');
+                out
+            }
+        }
+    }
+}
 
 /// What the page needs from the outside world.
 pub trait Backend {
     /// `GET /pay/{id}/session`
     fn session(&self) -> LocalFuture<Result<Session, ApiError>>;
-    /// `POST /pay/{id}/netcash`
-    fn pay_netcash(&self, id: NetcashId) -> LocalFuture<Result<PayOk, ApiError>>;
+    /// `POST /pay/{id}/<method>` with the request's JSON body.
+    fn pay(&self, request: &PayRequest) -> LocalFuture<Result<PayOk, ApiError>>;
     /// `POST /pay/{id}/cancel`: where to send the shopper.
     fn cancel(&self) -> LocalFuture<Result<String, ApiError>>;
     /// Leaves the page for a same-origin path.
     fn navigate(&self, next: &str);
+    /// Leaves the page for a provider's page (au): an http(s) URL, maybe
+    /// of another origin.
+    fn redirect(&self, url: &str);
 }
 
 /// A shared [`Backend`], comparable (by identity) so it can be a prop.
@@ -71,10 +184,12 @@ impl Backend for HttpBackend {
         Box::pin(async move { decode(answer.await?) })
     }
 
-    fn pay_netcash(&self, id: NetcashId) -> LocalFuture<Result<PayOk, ApiError>> {
-        // A NetcashId is 16 ASCII alphanumerics: nothing to escape.
-        let body = format!(r#"{{"netcash_id":"{}"}}"#, id.as_str());
-        let answer = request(format!("{}/netcash", self.base), "POST", Some(body));
+    fn pay(&self, req: &PayRequest) -> LocalFuture<Result<PayOk, ApiError>> {
+        let answer = request(
+            format!("{}/{}", self.base, req.method()),
+            "POST",
+            Some(req.to_json()),
+        );
         Box::pin(async move { decode(answer.await?) })
     }
 
@@ -85,10 +200,20 @@ impl Backend for HttpBackend {
 
     fn navigate(&self, next: &str) {
         if is_safe_next(next) {
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().assign(next);
-            }
+            assign(next);
         }
+    }
+
+    fn redirect(&self, url: &str) {
+        if is_safe_redirect(url) {
+            assign(url);
+        }
+    }
+}
+
+fn assign(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
     }
 }
 
@@ -200,6 +325,12 @@ mod tests {
                 .code,
             "internal"
         );
+        let e = decode::<PayOk>(answer(
+            422,
+            r#"{"error":{"code":"invalid_buyer","message":"x","fields":[{"field":"kana","code":"katakana"}]},"next":null}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.fields, vec![("kana".to_string(), "katakana".to_string())]);
         // An error body is an error even with 200.
         let e = decode::<PayOk>(answer(
             200,
@@ -207,5 +338,51 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(e.code, "id_suspended");
+    }
+
+    #[test]
+    fn request_bodies() {
+        let id = NetcashId::parse("ABCD1234EFGH5678").unwrap();
+        let r = PayRequest::Netcash(id);
+        assert_eq!((r.method(), r.to_json().as_str()), ("netcash", r#"{"netcash_id":"ABCD1234EFGH5678"}"#));
+        let r = PayRequest::Prepaid(PrepaidNumber::parse("1234 5678 1234 5678").unwrap());
+        assert_eq!(r.to_json(), r#"{"card_number":"1234567812345678"}"#);
+        assert_eq!(PayRequest::Au.to_json(), "{}");
+        let b = shared::np::BuyerForm {
+            name: "山田 \"太郎\"\\".into(),
+            kana: "ヤマダ タロウ".into(),
+            postal_code: "150-0001".into(),
+            address: "東京都渋谷区神宮前1-2-3".into(),
+            phone: "090-1234-5678".into(),
+            email: "taro@Example.JP".into(),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            PayRequest::Np(b).to_json(),
+            r#"{"name":"山田 \"太郎\"\\","kana":"ヤマダ タロウ","postal_code":"1500001","address":"東京都渋谷区神宮前1-2-3","phone":"09012345678","email":"taro@example.jp"}"#
+        );
+        let card = |option| {
+            PayRequest::Card(CardPayment {
+                number: CardNumber::parse("4111 1111 1111 1111").unwrap(),
+                expiry: Expiry::parse("5", "30", 2026, 1).unwrap(),
+                cvc: Cvc::parse("123").unwrap(),
+                option,
+            })
+            .to_json()
+        };
+        assert_eq!(
+            card(PaymentOption::Single),
+            r#"{"number":"4111111111111111","exp_month":"05","exp_year":"2030","cvc":"123","option":{"kind":"single"}}"#
+        );
+        assert!(card(PaymentOption::Installment { count: 3 })
+            .ends_with(r#""option":{"kind":"installment","count":3}}"#));
+        assert!(card(PaymentOption::BonusInstallment { count: 24 })
+            .ends_with(r#""option":{"kind":"bonus_installment","count":24}}"#));
+        assert_eq!(option_json(PaymentOption::Revolving), r#"{"kind":"revolving"}"#);
+        assert_eq!(option_json(PaymentOption::Bonus), r#"{"kind":"bonus"}"#);
+        let mut s = String::new();
+        push_str(&mut s, "a\u{1}\n");
+        assert_eq!(s, r#""a\u0001\u000a""#);
     }
 }

@@ -4,7 +4,10 @@
 //! compile; error messages are looked up by the server's error code.
 
 use crate::model::Method;
+use crate::state::{Field, FIELDS};
+use shared::card::{Brand, PaymentOption};
 use shared::money::Yen;
+use shared::np::{message_ja, FieldError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -60,11 +63,24 @@ pub struct Texts {
     pub maintenance: &'static str,
     pub no_form: &'static str,
     pub no_methods: &'static str,
-    pub netcash_label: &'static str,
-    pub netcash_hint: &'static str,
-    pub netcash_empty: &'static str,
-    pub netcash_incomplete: &'static str,
-    pub netcash_bad_char: &'static str,
+    /// Each field's label, by [`Field`].
+    pub labels: [&'static str; FIELDS],
+    /// Each field's hint under its label, by [`Field`].
+    pub hints: [&'static str; FIELDS],
+    /// One line under each method's name in the picker: NET CASH, prepaid,
+    /// NP, au, card.
+    pub method_descs: [&'static str; 5],
+    pub np_intro: &'static str,
+    pub au_intro: &'static str,
+    pub au_button: &'static str,
+    pub au_leaving: &'static str,
+    pub expiry_legend: &'static str,
+    pub option_label: &'static str,
+    /// 一括, ボーナス一括, リボ, 分割, ボーナス併用分割.
+    pub option_names: [&'static str; 5],
+    pub single_only: &'static str,
+    pub ordered_title: &'static str,
+    pub ordered_body: &'static str,
     pub processing: &'static str,
     pub cancel: &'static str,
     pub back: &'static str,
@@ -102,11 +118,51 @@ pub const JA: Texts = Texts {
     maintenance: "メンテナンス中のため、現在ご利用いただけません。",
     no_form: "このお支払い方法は、現在この画面ではご利用いただけません。別の方法をお選びください。",
     no_methods: "ご利用いただけるお支払い方法がありません。ショップに戻って、時間をおいてお試しください。",
-    netcash_label: "NET CASH ID",
-    netcash_hint: "16桁の英数字（4桁ごとの区切りは自動で入ります）",
-    netcash_empty: "NET CASH IDを入力してください。",
-    netcash_incomplete: "NET CASH IDは16桁の英数字です。入力内容をご確認ください。",
-    netcash_bad_char: "NET CASH IDに使えるのは英字と数字だけです。",
+    labels: [
+        "NET CASH ID",
+        "カード番号",
+        "お名前",
+        "フリガナ",
+        "郵便番号",
+        "住所",
+        "電話番号",
+        "メールアドレス",
+        "カード番号",
+        "月",
+        "年",
+        "セキュリティコード",
+    ],
+    hints: [
+        "16桁の英数字（4桁ごとの区切りは自動で入ります）",
+        "カードに記載の16桁の数字（4桁ごとの区切りは自動で入ります）",
+        "例: 山田 太郎",
+        "全角カタカナ（例: ヤマダ タロウ）",
+        "7桁の数字（例: 150-0001）",
+        "都道府県から建物名・部屋番号まで",
+        "例: 090-1234-5678",
+        "審査の結果などをお送りします",
+        "カードに記載の14〜16桁の数字",
+        "MM（例: 04）",
+        "YY（例: 30）",
+        "カード裏面の3桁（American Expressは表面の4桁）",
+    ],
+    method_descs: [
+        "NET CASH IDでお支払い",
+        "カードに記載の16桁の番号でお支払い",
+        "商品の到着後にお支払い（請求書は郵送、コンビニ・郵便局・銀行で払込み）",
+        "au・UQ mobileの携帯電話料金、au PAY 残高・au PAY カードでお支払い",
+        "Visa・Mastercard・JCB・American Express・Diners Club",
+    ],
+    np_intro: "商品の到着後に、郵送で届く請求書でコンビニ・郵便局・銀行からお支払いください。ご注文時に審査があります。",
+    au_intro: "auかんたん決済の画面に移動します。au IDでログインし、お支払い方法を選んでください。4分以内にお手続きください。",
+    au_button: "auかんたん決済で支払う",
+    au_leaving: "auかんたん決済の画面に移動しています…",
+    expiry_legend: "有効期限（月 / 年）",
+    option_label: "お支払い回数",
+    option_names: ["一括払い", "ボーナス一括払い", "リボ払い", "分割払い", "ボーナス併用分割"],
+    single_only: "このカードでは一括払いのみご利用いただけます。",
+    ordered_title: "ご注文が完了しました",
+    ordered_body: "請求書は商品の発送後に郵送でお届けします。",
     processing: "処理中…",
     cancel: "キャンセルしてショップに戻る",
     back: "ショップに戻る",
@@ -122,7 +178,7 @@ pub const JA: Texts = Texts {
     expired_title: "お支払いの期限が切れました",
     expired_body: "ショップに戻って、もう一度お手続きください。",
     held_title: "ご注文を受け付けました",
-    held_body: "後払いの審査結果は、ショップからお知らせします。",
+    held_body: "審査結果は後ほどメールでお知らせします。",
     refund_title: "ご注文を確定できませんでした",
     refund_body: "お支払いは行われましたが、ショップで注文を確定できませんでした。お支払いの金額は返金されます。詳しくはショップにお問い合わせください。",
     closed_body: "このお支払いの手続きは終了しています。",
@@ -143,11 +199,51 @@ pub const EN: Texts = Texts {
     maintenance: "Unavailable during maintenance.",
     no_form: "This payment method cannot be used on this page yet. Please choose another method.",
     no_methods: "No payment method is available right now. Return to the shop and try again later.",
-    netcash_label: "NET CASH ID",
-    netcash_hint: "16 letters and digits (spaces are added for you)",
-    netcash_empty: "Enter your NET CASH ID.",
-    netcash_incomplete: "A NET CASH ID has 16 letters and digits. Please check what you entered.",
-    netcash_bad_char: "A NET CASH ID contains only letters and digits.",
+    labels: [
+        "NET CASH ID",
+        "Card number",
+        "Full name",
+        "Name in katakana",
+        "Postal code",
+        "Address",
+        "Phone number",
+        "Email address",
+        "Card number",
+        "Month",
+        "Year",
+        "Security code",
+    ],
+    hints: [
+        "16 letters and digits (spaces are added for you)",
+        "The 16 digits on your card (spaces are added for you)",
+        "e.g. 山田 太郎",
+        "Full-width katakana, e.g. ヤマダ タロウ",
+        "7 digits, e.g. 150-0001",
+        "From the prefecture to the building and room number",
+        "e.g. 090-1234-5678",
+        "We send the screening result here",
+        "The 14 to 16 digits on your card",
+        "MM, e.g. 04",
+        "YY, e.g. 30",
+        "3 digits on the back (4 on the front for American Express)",
+    ],
+    method_descs: [
+        "Pay with your NET CASH ID",
+        "Pay with the 16-digit number on your card",
+        "Pay after delivery (invoice by post, pay at a convenience store, post office or bank)",
+        "Pay with your au or UQ mobile phone bill, au PAY balance or au PAY card",
+        "Visa, Mastercard, JCB, American Express, Diners Club",
+    ],
+    np_intro: "Pay after delivery with the invoice sent by post, at a convenience store, post office or bank. Your order is screened first.",
+    au_intro: "You will go to the au Easy Payment page. Log in with your au ID and choose how to pay, within 4 minutes.",
+    au_button: "Pay with au Easy Payment",
+    au_leaving: "Taking you to au Easy Payment…",
+    expiry_legend: "Expiry date (month / year)",
+    option_label: "Payment option",
+    option_names: ["Single payment", "Bonus payment", "Revolving", "Installments", "Bonus + installments"],
+    single_only: "This card can only be paid in a single payment.",
+    ordered_title: "Order complete",
+    ordered_body: "The invoice will be sent by post after your order ships.",
     processing: "Processing…",
     cancel: "Cancel and return to the shop",
     back: "Return to the shop",
@@ -163,7 +259,7 @@ pub const EN: Texts = Texts {
     expired_title: "This payment has expired",
     expired_body: "Return to the shop and start again.",
     held_title: "Order received",
-    held_body: "The shop will tell you the result of the pay-later screening.",
+    held_body: "We will email you the screening result shortly.",
     refund_title: "Your order could not be confirmed",
     refund_body: "Your payment went through, but the shop could not confirm the order. The amount will be refunded. Please contact the shop for details.",
     closed_body: "This payment is closed.",
@@ -171,90 +267,180 @@ pub const EN: Texts = Texts {
     generic_error: "Something went wrong. Try again, or return to the shop and choose another payment method.",
 };
 
-/// Every error code the server (or this page: `network`) may send.
-pub const ERROR_CODES: &[&str] = &[
-    "invalid_netcash_id",
-    "insufficient_balance",
-    "id_suspended",
-    "id_not_found",
-    "provider_error",
-    "provider_unavailable",
-    "expired",
-    "already_processing",
-    "already_finished",
-    "not_found",
-    "method_unavailable",
-    "merchant_rejected",
-    "rate_limited",
-    "internal",
-    "network",
+/// Every error code the server (or this page: `network`) may send, with
+/// its `(ja, en)` message telling the shopper what to do. (A table, not a
+/// `match`: smaller in wasm.)
+pub const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "invalid_netcash_id",
+        "NET CASH IDが正しくありません。16桁の英数字をご確認のうえ、もう一度入力してください。",
+        "That NET CASH ID is not valid. Check the 16 letters and digits and enter it again.",
+    ),
+    (
+        "insufficient_balance",
+        "残高が不足しています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
+        "The balance is not enough. Enter another NET CASH ID, or return to the shop and choose another payment method.",
+    ),
+    (
+        "id_suspended",
+        "このNET CASH IDは利用が停止されています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
+        "This NET CASH ID is suspended. Enter another NET CASH ID, or return to the shop and choose another payment method.",
+    ),
+    (
+        "id_not_found",
+        "このNET CASH IDは見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
+        "This NET CASH ID was not found. Check what you entered and try again.",
+    ),
+    (
+        "provider_error",
+        "決済事業者でエラーが発生しました。もう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
+        "The payment provider reported an error. Try again, or return to the shop and choose another payment method.",
+    ),
+    (
+        "provider_unavailable",
+        "決済事業者に接続できません。しばらく待ってから、もう一度お試しください。",
+        "The payment provider cannot be reached right now. Wait a moment and try again.",
+    ),
+    (
+        "expired",
+        "お支払いの期限が切れました。ショップに戻って、もう一度お手続きください。",
+        "This payment has expired. Return to the shop and start again.",
+    ),
+    (
+        "already_processing",
+        "このお支払いは処理中です。結果が表示されるまで、しばらくお待ちください。",
+        "This payment is already being processed. Please wait for the result.",
+    ),
+    (
+        "already_finished",
+        "このお支払いの手続きはすでに終了しています。ショップに戻ってご確認ください。",
+        "This payment is already finished. Return to the shop to check it.",
+    ),
+    (
+        "not_found",
+        "お支払いの情報が見つかりません。ショップに戻って、最初からやり直してください。",
+        "This payment could not be found. Return to the shop and start again.",
+    ),
+    (
+        "method_unavailable",
+        "このお支払い方法は現在ご利用いただけません。別の方法を選ぶか、ショップに戻ってください。",
+        "This payment method is unavailable right now. Choose another method or return to the shop.",
+    ),
+    (
+        "merchant_rejected",
+        "ショップで注文を確定できませんでした。お支払いは取り消され、引き落とされた金額は返金されます。詳しくはショップにお問い合わせください。",
+        "The shop could not confirm your order. The payment is cancelled and any amount taken will be refunded. Please contact the shop for details.",
+    ),
+    (
+        "rate_limited",
+        "短い時間に操作が繰り返されました。少し待ってから、もう一度お試しください。",
+        "Too many attempts in a short time. Wait a moment and try again.",
+    ),
+    (
+        "internal",
+        "システムエラーが発生しました。少し待ってからもう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
+        "Something went wrong on our side. Try again in a moment, or return to the shop and choose another payment method.",
+    ),
+    (
+        "network",
+        "通信できませんでした。接続をご確認のうえ、もう一度お試しください。",
+        "The connection failed. Check your connection and try again.",
+    ),
+    (
+        "prepaid_insufficient_balance",
+        "カードの残高が不足しています。別のプリペイドカードの番号を入力するか、別のお支払い方法をお選びください。",
+        "The card balance is not enough. Enter another prepaid card number, or choose another payment method.",
+    ),
+    (
+        "invalid_prepaid_number",
+        "プリペイドカードの番号が正しくありません。16桁の数字をご確認のうえ、もう一度入力してください。",
+        "That prepaid card number is not valid. Check the 16 digits and enter it again.",
+    ),
+    (
+        "card_not_found",
+        "このカード番号は見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
+        "This card number was not found. Check what you entered and try again.",
+    ),
+    (
+        "card_locked",
+        "このプリペイドカードは利用が停止されています。別のカードを使うか、別のお支払い方法をお選びください。",
+        "This prepaid card is locked. Use another card, or choose another payment method.",
+    ),
+    (
+        "np_declined",
+        "審査の結果、このご注文ではNP後払いをご利用いただけません。別のお支払い方法をお選びください。",
+        "NP postpaid cannot be used for this order after screening. Please choose another payment method.",
+    ),
+    (
+        "invalid_buyer",
+        "ご入力内容に誤りがあります。各項目のメッセージをご確認ください。",
+        "Some details are not valid. Check the messages under the fields.",
+    ),
+    (
+        "np_limit_exceeded",
+        "NP後払いのご利用限度額を超えるため、ご利用いただけません。お支払い前の請求があれば、お支払い後に再びご利用いただけます。別のお支払い方法をお選びください。",
+        "This order is over your NP postpaid limit. Once unpaid invoices are paid you can use it again. Please choose another payment method.",
+    ),
+    (
+        "au_limit_exceeded",
+        "auかんたん決済のご利用可能額を超えています。別のお支払い方法を選ぶか、My auでご利用可能額をご確認ください。",
+        "This is over your au Easy Payment limit. Choose another payment method, or check your available amount in My au.",
+    ),
+    (
+        "au_overdue",
+        "au・UQ mobileのご利用料金に未払いがあるため、ご利用いただけません。未払いの料金をお支払いのうえもう一度お試しいただくか、別のお支払い方法をお選びください。",
+        "There is an overdue au or UQ mobile bill. Pay the overdue bill and try again, or choose another payment method.",
+    ),
+    (
+        "au_restricted",
+        "このau IDではauかんたん決済のご利用が制限されています。auお客さまセンターにお問い合わせいただくか、別のお支払い方法をお選びください。",
+        "au Easy Payment is restricted for this au ID. Contact au customer support, or choose another payment method.",
+    ),
+    (
+        "au_cancelled",
+        "auかんたん決済の画面でお支払いが中止されました。もう一度お試しいただくか、別のお支払い方法をお選びください。",
+        "The payment was stopped on the au Easy Payment page. Try again, or choose another payment method.",
+    ),
+    (
+        "au_timeout",
+        "auかんたん決済のお手続きが時間内に終わりませんでした。もう一度「auかんたん決済で支払う」を押し、4分以内にお手続きください。",
+        "The au Easy Payment step took too long. Press \"Pay with au Easy Payment\" again and finish within 4 minutes.",
+    ),
+    (
+        "card_declined",
+        "カード会社によりお取引が承認されませんでした。別のカードを使うか、カード会社にお問い合わせください。",
+        "The card issuer declined this payment. Use another card, or contact your card issuer.",
+    ),
+    (
+        "invalid_card_number",
+        "カード番号が正しくありません。入力内容をご確認ください。",
+        "The card number is not valid. Please check it.",
+    ),
+    (
+        "invalid_expiry",
+        "有効期限が正しくありません。カードに記載の月と年（下2桁）を入力してください。",
+        "The expiry date is not valid. Enter the month and the last two digits of the year shown on the card.",
+    ),
+    (
+        "card_expired",
+        "このカードは有効期限が切れています。別のカードをお使いください。",
+        "This card has expired. Please use another card.",
+    ),
+    (
+        "invalid_cvc",
+        "セキュリティコードが正しくありません。カード裏面の3桁（American Expressは表面の4桁）をご確認ください。",
+        "The security code is not valid. Check the 3 digits on the back (4 on the front for American Express).",
+    ),
+    (
+        "payment_option_unavailable",
+        "このカードでは選んだお支払い回数をご利用いただけません（海外で発行されたカードなど）。一括払いなど別のお支払い回数を選ぶか、別のカードをお使いください。",
+        "This card cannot use the payment option you chose (for example, a card issued outside Japan). Choose another option such as a single payment, or use another card.",
+    ),
 ];
 
-/// `(ja, en)` message for a known error code, telling the shopper what to do.
+/// `(ja, en)` message for a known error code.
 pub fn error_texts(code: &str) -> Option<(&'static str, &'static str)> {
-    Some(match code {
-        "invalid_netcash_id" => (
-            "NET CASH IDが正しくありません。16桁の英数字をご確認のうえ、もう一度入力してください。",
-            "That NET CASH ID is not valid. Check the 16 letters and digits and enter it again.",
-        ),
-        "insufficient_balance" => (
-            "残高が不足しています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
-            "The balance is not enough. Enter another NET CASH ID, or return to the shop and choose another payment method.",
-        ),
-        "id_suspended" => (
-            "このNET CASH IDは利用が停止されています。別のNET CASH IDを入力するか、ショップに戻って別の方法でお支払いください。",
-            "This NET CASH ID is suspended. Enter another NET CASH ID, or return to the shop and choose another payment method.",
-        ),
-        "id_not_found" => (
-            "このNET CASH IDは見つかりませんでした。入力内容をご確認のうえ、もう一度お試しください。",
-            "This NET CASH ID was not found. Check what you entered and try again.",
-        ),
-        "provider_error" => (
-            "決済事業者でエラーが発生しました。もう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
-            "The payment provider reported an error. Try again, or return to the shop and choose another payment method.",
-        ),
-        "provider_unavailable" => (
-            "決済事業者に接続できません。しばらく待ってから、もう一度お試しください。",
-            "The payment provider cannot be reached right now. Wait a moment and try again.",
-        ),
-        "expired" => (
-            "お支払いの期限が切れました。ショップに戻って、もう一度お手続きください。",
-            "This payment has expired. Return to the shop and start again.",
-        ),
-        "already_processing" => (
-            "このお支払いは処理中です。結果が表示されるまで、しばらくお待ちください。",
-            "This payment is already being processed. Please wait for the result.",
-        ),
-        "already_finished" => (
-            "このお支払いの手続きはすでに終了しています。ショップに戻ってご確認ください。",
-            "This payment is already finished. Return to the shop to check it.",
-        ),
-        "not_found" => (
-            "お支払いの情報が見つかりません。ショップに戻って、最初からやり直してください。",
-            "This payment could not be found. Return to the shop and start again.",
-        ),
-        "method_unavailable" => (
-            "このお支払い方法は現在ご利用いただけません。別の方法を選ぶか、ショップに戻ってください。",
-            "This payment method is unavailable right now. Choose another method or return to the shop.",
-        ),
-        "merchant_rejected" => (
-            "ショップで注文を確定できませんでした。お支払いは取り消され、引き落とされた金額は返金されます。詳しくはショップにお問い合わせください。",
-            "The shop could not confirm your order. The payment is cancelled and any amount taken will be refunded. Please contact the shop for details.",
-        ),
-        "rate_limited" => (
-            "短い時間に操作が繰り返されました。少し待ってから、もう一度お試しください。",
-            "Too many attempts in a short time. Wait a moment and try again.",
-        ),
-        "internal" => (
-            "システムエラーが発生しました。少し待ってからもう一度お試しいただくか、ショップに戻って別の方法でお支払いください。",
-            "Something went wrong on our side. Try again in a moment, or return to the shop and choose another payment method.",
-        ),
-        "network" => (
-            "通信できませんでした。接続をご確認のうえ、もう一度お試しください。",
-            "The connection failed. Check your connection and try again.",
-        ),
-        _ => return None,
-    })
+    ERRORS.iter().find(|e| e.0 == code).map(|e| (e.1, e.2))
 }
 
 /// The message for an error code in `lang`; unknown codes get the generic one.
@@ -263,6 +449,135 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Some((ja, _)), Lang::Ja) => ja,
         (Some((_, en)), Lang::En) => en,
         (None, _) => lang.texts().generic_error,
+    }
+}
+
+/// The banner message for `code` after an attempt with `method` (some
+/// codes are worded per method).
+pub fn error_message_for(lang: Lang, method: Option<&Method>, code: &str) -> &'static str {
+    match (method, code) {
+        (Some(Method::Prepaid), "insufficient_balance") => {
+            error_message(lang, "prepaid_insufficient_balance")
+        }
+        _ => error_message(lang, code),
+    }
+}
+
+fn pick(lang: Lang, (ja, en): (&'static str, &'static str)) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
+}
+
+/// Messages under fields: `(field, code, ja, en)`, `None` or `""`
+/// matching any; the first match wins. (A table, not a `match`: smaller
+/// in wasm.) NP's Japanese wording is `shared::np`'s.
+const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
+    (
+        Some(Field::NetcashId),
+        "required",
+        "NET CASH IDを入力してください。",
+        "Enter your NET CASH ID.",
+    ),
+    (
+        Some(Field::NetcashId),
+        "bad_char",
+        "NET CASH IDに使えるのは英字と数字だけです。",
+        "A NET CASH ID contains only letters and digits.",
+    ),
+    (
+        Some(Field::NetcashId),
+        "",
+        "NET CASH IDは16桁の英数字です。入力内容をご確認ください。",
+        "A NET CASH ID has 16 letters and digits. Please check what you entered.",
+    ),
+    (None, "required", "入力してください。", "Please fill this in."),
+    (
+        Some(Field::PrepaidNumber),
+        "",
+        "プリペイドカードの番号は16桁の数字です。入力内容をご確認ください。",
+        "A prepaid card number has 16 digits. Please check what you entered.",
+    ),
+    (
+        Some(Field::CardNumber),
+        "luhn",
+        "カード番号に誤りがあります。入力内容をご確認ください。",
+        "This card number is not valid. Please check it.",
+    ),
+    (
+        Some(Field::CardNumber),
+        "",
+        "カード番号は14〜16桁の数字です。",
+        "A card number has 14 to 16 digits.",
+    ),
+    (None, "month", "月は01〜12の数字で入力してください。", "Enter the month as 01 to 12."),
+    (
+        None,
+        "year",
+        "年は西暦の下2桁で入力してください（例: 2030年なら30）。",
+        "Enter the last two digits of the year (30 for 2030).",
+    ),
+    (
+        None,
+        "expired",
+        "このカードは有効期限が切れています。別のカードをお使いください。",
+        "This card has expired. Please use another card.",
+    ),
+    (
+        None,
+        "cvc",
+        "セキュリティコードは3桁または4桁の数字です。",
+        "The security code has 3 or 4 digits.",
+    ),
+    (None, "katakana", "", "Enter it in full-width katakana."),
+    (Some(Field::NpPostalCode), "", "", "Enter the 7-digit postal code, e.g. 150-0001."),
+    (Some(Field::NpPhone), "", "", "Enter a phone number of 10 or 11 digits starting with 0."),
+    (Some(Field::NpEmail), "", "", "Check the email address, e.g. taro@example.jp."),
+    (None, "too_long", "", "This is too long. Please shorten it."),
+    (None, "", "入力内容をご確認ください。", "Please check what you entered."),
+];
+
+/// The message under a field for one of its problem codes (see
+/// [`crate::state::Problem`]).
+pub fn field_message(lang: Lang, field: Field, code: &'static str) -> &'static str {
+    let np = ["name", "kana", "postal_code", "address", "phone", "email"]
+        .get((field as usize).wrapping_sub(Field::NpName as usize));
+    if let (Some(name), Lang::Ja) = (np, lang) {
+        return message_ja(FieldError { field: name, code });
+    }
+    FIELD_MESSAGES
+        .iter()
+        .find(|m| m.0.is_none_or(|f| f == field) && (m.1.is_empty() || m.1 == code))
+        .map_or("", |m| pick(lang, (m.2, m.3)))
+}
+
+/// `一括払い`, `分割払い（3回）`, `Installments (3)`, ...
+pub fn option_label(lang: Lang, option: PaymentOption) -> String {
+    let (i, count) = match option {
+        PaymentOption::Single => (0, None),
+        PaymentOption::Bonus => (1, None),
+        PaymentOption::Revolving => (2, None),
+        PaymentOption::Installment { count } => (3, Some(count)),
+        PaymentOption::BonusInstallment { count } => (4, Some(count)),
+    };
+    let name = lang.texts().option_names[i];
+    match (count, lang) {
+        (None, _) => name.to_owned(),
+        (Some(n), Lang::Ja) => format!("{name}（{n}回）"),
+        (Some(n), Lang::En) => format!("{name} ({n})"),
+    }
+}
+
+/// The brand label shown by the card number (empty while unknown).
+pub fn brand_name(brand: Brand) -> &'static str {
+    match brand {
+        Brand::Visa => "Visa",
+        Brand::Mastercard => "Mastercard",
+        Brand::Jcb => "JCB",
+        Brand::Amex => "American Express",
+        Brand::Diners => "Diners Club",
+        Brand::Unknown => "",
     }
 }
 
@@ -295,13 +610,26 @@ pub fn method_name(lang: Lang, method: &Method) -> &str {
         (Method::Prepaid, Lang::Ja) => "プリペイドカード",
         (Method::Prepaid, Lang::En) => "Prepaid card",
         (Method::Np, Lang::Ja) => "NP後払い",
-        (Method::Np, Lang::En) => "NP postpay (pay later)",
+        (Method::Np, Lang::En) => "NP postpaid",
         (Method::Au, Lang::Ja) => "auかんたん決済",
         (Method::Au, Lang::En) => "au Easy Payment",
         (Method::Card, Lang::Ja) => "クレジットカード",
         (Method::Card, Lang::En) => "Credit card",
         (Method::Other(key), _) => key,
     }
+}
+
+/// One line under the method's name in the picker.
+pub fn method_desc(lang: Lang, method: &Method) -> &'static str {
+    let i = match method {
+        Method::Netcash => 0,
+        Method::Prepaid => 1,
+        Method::Np => 2,
+        Method::Au => 3,
+        Method::Card => 4,
+        Method::Other(_) => return "",
+    };
+    lang.texts().method_descs[i]
 }
 
 #[cfg(test)]
@@ -327,6 +655,23 @@ mod tests {
         "merchant_rejected",
         "rate_limited",
         "internal",
+        "invalid_prepaid_number",
+        "card_not_found",
+        "card_locked",
+        "np_declined",
+        "invalid_buyer",
+        "np_limit_exceeded",
+        "au_limit_exceeded",
+        "au_overdue",
+        "au_restricted",
+        "au_cancelled",
+        "au_timeout",
+        "card_declined",
+        "invalid_card_number",
+        "invalid_expiry",
+        "card_expired",
+        "invalid_cvc",
+        "payment_option_unavailable",
     ];
 
     fn is_japanese(s: &str) -> bool {
@@ -337,10 +682,10 @@ mod tests {
 
     #[test]
     fn every_error_code_has_japanese_and_english_text() {
-        for code in CONTRACT_CODES.iter().chain(ERROR_CODES) {
+        for code in CONTRACT_CODES.iter().chain(ERRORS.iter().map(|e| &e.0)) {
             assert!(
-                ERROR_CODES.contains(code),
-                "{code} missing from ERROR_CODES"
+                ERRORS.iter().any(|e| e.0 == *code),
+                "{code} missing from ERRORS"
             );
             let (ja, en) = error_texts(code).unwrap_or_else(|| panic!("no text for {code}"));
             assert!(is_japanese(ja), "{code}: ja text is not Japanese: {ja}");
@@ -369,6 +714,67 @@ mod tests {
     }
 
     #[test]
+    fn method_specific_wording() {
+        let prepaid = error_message_for(Lang::Ja, Some(&Method::Prepaid), "insufficient_balance");
+        assert!(prepaid.contains("プリペイドカード") && !prepaid.contains("NET CASH"), "{prepaid}");
+        let netcash = error_message_for(Lang::Ja, Some(&Method::Netcash), "insufficient_balance");
+        assert!(netcash.contains("NET CASH"));
+        assert!(error_message(Lang::En, "au_timeout").contains("4 minutes"));
+        assert!(error_message(Lang::Ja, "au_overdue").contains("未払いの料金をお支払い"));
+        assert!(error_message(Lang::Ja, "au_limit_exceeded").contains("My au"));
+        assert!(error_message(Lang::Ja, "au_restricted").contains("お問い合わせ"));
+        assert!(error_message(Lang::En, "payment_option_unavailable").contains("another card"));
+    }
+
+    #[test]
+    fn every_field_problem_has_a_message() {
+        use crate::state::{check, FIELDS};
+        // Every problem the validators can report, in both languages.
+        let mut seen = 0;
+        for method in [Method::Netcash, Method::Prepaid, Method::Np, Method::Card] {
+            for values in [
+                ["", "", "", "", "", "", "", "", "", "", "", ""],
+                ["abc", "123", "x", "やまだ", "1", "y", "1", "a@b", "4111111111111112", "13", "1", "1"],
+                ["ab!", "12a", &"x".repeat(41), &"ア".repeat(41), "1", &"y".repeat(101), "1", "a", "4111", "1", "00", "1"],
+            ] {
+                let values: [String; FIELDS] = values.map(String::from);
+                for (field, code) in check(&method, &values, PaymentOption::Single, (2026, 1)).unwrap_err() {
+                    seen += 1;
+                    for lang in [Lang::Ja, Lang::En] {
+                        let m = field_message(lang, field, code);
+                        assert!(!m.is_empty(), "{field:?} {code} {lang:?}");
+                        assert_eq!(is_japanese(m), lang == Lang::Ja, "{field:?} {code}: {m}");
+                        assert_ne!(m, "入力内容をご確認ください。", "{field:?} {code}");
+                        assert_ne!(m, "Please check what you entered.", "{field:?} {code}");
+                    }
+                }
+            }
+        }
+        assert!(seen > 30, "{seen}");
+        assert_eq!(field_message(Lang::Ja, Field::NpKana, "katakana"), "全角カタカナで入力してください。");
+        assert_eq!(field_message(Lang::En, Field::NpKana, "invalid"), "Please check what you entered.");
+        assert_eq!(field_message(Lang::Ja, Field::CardExpYear, "expired"), "このカードは有効期限が切れています。別のカードをお使いください。");
+    }
+
+    #[test]
+    fn options_and_brands() {
+        assert_eq!(option_label(Lang::Ja, PaymentOption::Installment { count: 3 }), "分割払い（3回）");
+        assert_eq!(option_label(Lang::En, PaymentOption::BonusInstallment { count: 24 }), "Bonus + installments (24)");
+        assert_eq!(option_label(Lang::Ja, PaymentOption::Single), "一括払い");
+        assert_eq!(brand_name(Brand::Visa), "Visa");
+        assert_eq!(brand_name(Brand::Unknown), "");
+        for lang in [Lang::Ja, Lang::En] {
+            for m in [Method::Netcash, Method::Prepaid, Method::Np, Method::Au, Method::Card] {
+                assert!(!method_desc(lang, &m).is_empty());
+            }
+            assert!(lang.texts().labels.iter().all(|l| !l.is_empty()));
+            assert!(lang.texts().hints.iter().all(|h| !h.is_empty()));
+        }
+        assert_eq!(method_name(Lang::En, &Method::Np), "NP postpaid");
+        assert_eq!(JA.au_button, "auかんたん決済で支払う");
+    }
+
+    #[test]
     fn unknown_code_gets_the_generic_message() {
         assert_eq!(error_message(Lang::Ja, "no_such_code"), JA.generic_error);
         assert_eq!(error_message(Lang::En, "no_such_code"), EN.generic_error);
@@ -383,7 +789,7 @@ mod tests {
             JA.processing,
             JA.done_title,
             JA.tax_included,
-            JA.netcash_empty,
+            JA.no_form,
             JA.expired_title,
             JA.generic_error,
         ];
@@ -394,7 +800,7 @@ mod tests {
             EN.processing,
             EN.done_title,
             EN.tax_included,
-            EN.netcash_empty,
+            EN.no_form,
             EN.expired_title,
             EN.generic_error,
         ];

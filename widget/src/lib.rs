@@ -3,14 +3,16 @@
 //! Shape (after yew's `function_todomvc`):
 //! * [`model`]: the JSON the Worker sends (session, statuses, methods);
 //! * [`state`]: plain data, the [`state::Action`]s and the pure reducer;
-//! * [`components`]: one component per file; the checkout view takes its
-//!   data as props so it renders without a server;
+//! * [`components`]: one view per file; the checkout (the only component)
+//!   can take its session as props so it renders without a server;
 //! * [`api`]: the only module that talks to the network (behind the
 //!   injectable [`api::Backend`] trait);
 //! * [`json`]: a small JSON reader (no serde in the shipped wasm);
 //! * [`i18n`]: every user-visible string, Japanese (default) and English;
 //! * [`prefs`]: the shopper's language choice (URL, localStorage, `<html lang>`).
 
+#[cfg(target_arch = "wasm32")]
+pub mod alloc;
 pub mod api;
 pub mod components;
 pub mod i18n;
@@ -22,7 +24,10 @@ pub mod state;
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-pub use components::app::{App, AppProps};
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::PageAlloc = alloc::PageAlloc::new();
+
 pub use components::checkout::{Checkout, CheckoutProps};
 
 /// Mounts the payment page on `#app`, replacing its placeholder content.
@@ -37,9 +42,10 @@ pub fn start() {
     let lang = prefs::initial_lang();
     prefs::apply_lang(lang);
     root.set_inner_html("");
-    let props = AppProps {
+    let props = CheckoutProps {
+        session: None,
         backend: api::BackendRef::new(api::HttpBackend::new(&payment_id)),
         lang,
     };
-    yew::Renderer::<App>::with_root_and_props(root, props).render();
+    yew::Renderer::<Checkout>::with_root_and_props(root, props).render();
 }

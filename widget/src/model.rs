@@ -19,6 +19,8 @@ pub enum Status {
     RefundRequired,
     /// NP postpay: the order waits for the screening result.
     Held,
+    /// au: the shopper continues on the provider's page (`redirect_url`).
+    Redirect,
     RejectedByMerchant,
     Unknown(String),
 }
@@ -35,6 +37,7 @@ impl From<&str> for Status {
             "expired" => Status::Expired,
             "refund_required" => Status::RefundRequired,
             "held" => Status::Held,
+            "redirect" => Status::Redirect,
             "rejected_by_merchant" => Status::RejectedByMerchant,
             _ => Status::Unknown(s.to_owned()),
         }
@@ -179,11 +182,14 @@ impl Session {
     }
 }
 
-/// 200 answer of `POST /pay/{id}/netcash`.
+/// 200 answer of `POST /pay/{id}/<method>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayOk {
     pub status: Status,
     pub next: Option<String>,
+    /// With `"status":"redirect"` (au): where the whole page goes next, an
+    /// absolute http(s) URL (anything else reads as absent).
+    pub redirect: Option<String>,
 }
 
 impl FromJson for PayOk {
@@ -191,6 +197,11 @@ impl FromJson for PayOk {
         Some(PayOk {
             status: Status::from(v.get("status").str()?),
             next: next(v),
+            redirect: v
+                .get("redirect_url")
+                .str()
+                .filter(|u| is_safe_redirect(u))
+                .map(str::to_owned),
         })
     }
 }
@@ -198,27 +209,38 @@ impl FromJson for PayOk {
 /// A failed request: the server's error code (or `network`, `internal`
 /// when the answer could not be read) and, when the payment is over, where
 /// to send the shopper.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ApiError {
     pub code: String,
     pub next: Option<String>,
+    /// Field problems (`invalid_buyer`): `(field, code)` as the server
+    /// names them (`("kana", "katakana")`).
+    pub fields: Vec<(String, String)>,
 }
 
 impl ApiError {
     pub fn new(code: &str) -> ApiError {
         ApiError {
             code: code.to_owned(),
-            next: None,
+            ..ApiError::default()
         }
     }
 }
 
-/// Non-2xx body: `{"error":{"code":"...","message":"..."},"next":null}`.
+/// Non-2xx body: `{"error":{"code":"...","message":"...","fields":[...]},"next":null}`.
 impl FromJson for ApiError {
     fn from_value(v: &Json) -> Option<ApiError> {
+        let error = v.get("error");
         Some(ApiError {
-            code: error_ref(v.get("error"))?.code,
+            code: error_ref(error)?.code,
             next: next(v),
+            fields: error
+                .get("fields")
+                .arr()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| Some((string(f.get("field"))?, string(f.get("code"))?)))
+                .collect(),
         })
     }
 }
@@ -241,6 +263,22 @@ pub fn is_safe_next(url: &str) -> bool {
     b.first() == Some(&b'/')
         && !matches!(b.get(1), Some(b'/') | Some(b'\\'))
         && !url.chars().any(|c| c.is_control())
+}
+
+/// Where the whole page may be sent by a provider step (au): an absolute
+/// `http://` or `https://` URL with a host, nothing else (`javascript:`,
+/// `data:`, `//host`, relative paths and control characters are refused).
+pub fn is_safe_redirect(url: &str) -> bool {
+    let b = url.as_bytes();
+    let scheme = if b.len() > 8 && b[..8].eq_ignore_ascii_case(b"https://") {
+        8
+    } else if b.len() > 7 && b[..7].eq_ignore_ascii_case(b"http://") {
+        7
+    } else {
+        return false;
+    };
+    !matches!(b[scheme], b'/' | b'\\' | b'?' | b'#' | b'@')
+        && !b.iter().any(|&c| c <= b' ' || c == 0x7f || c == b'\\')
 }
 
 #[cfg(test)]
@@ -321,5 +359,49 @@ mod tests {
         assert_eq!(p.next, None);
         let p = PayOk::from_json(r#"{"status":"paid","next":"/pay/x/return"}"#).unwrap();
         assert_eq!(p.next.as_deref(), Some("/pay/x/return"));
+    }
+
+    #[test]
+    fn redirects_go_to_http_urls_only() {
+        for ok in [
+            "http://127.0.0.1:8787/sandbox/au/login?t=1",
+            "https://connect.auone.jp/x",
+            "HTTPS://Example.jp",
+        ] {
+            assert!(is_safe_redirect(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/pay/x",
+            "http://",
+            "https:///path",
+            "http:\\\\evil",
+            "https://a b",
+            "https://a\nb",
+            "ftp://x",
+            "",
+        ] {
+            assert!(!is_safe_redirect(bad), "{bad:?}");
+        }
+        let p = PayOk::from_json(
+            r#"{"status":"redirect","redirect_url":"http://127.0.0.1/sandbox/au/s1","next":null}"#,
+        )
+        .unwrap();
+        assert_eq!(p.status, Status::Redirect);
+        assert_eq!(p.redirect.as_deref(), Some("http://127.0.0.1/sandbox/au/s1"));
+        let p = PayOk::from_json(r#"{"status":"redirect","redirect_url":"javascript:x"}"#).unwrap();
+        assert_eq!(p.redirect, None);
+    }
+
+    #[test]
+    fn reads_field_problems() {
+        let e = ApiError::from_json(
+            r#"{"error":{"code":"invalid_buyer","message":"x","fields":[{"field":"kana","code":"katakana"},{"field":"phone"}]},"next":null}"#,
+        )
+        .unwrap();
+        assert_eq!(e.code, "invalid_buyer");
+        assert_eq!(e.fields, vec![("kana".to_string(), "katakana".to_string())]);
     }
 }

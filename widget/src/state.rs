@@ -1,29 +1,144 @@
 //! The checkout's state: plain data, the actions that change it and the
 //! pure transition ([`Reducible`]). Side effects (requests, timers,
 //! navigation) live in the components and only report back via actions.
+//!
+//! Every form field of every method is one [`Field`]; their contents and
+//! problems are arrays indexed by it, so one reducer arm and one view
+//! function serve all of them. Validation is `shared`'s (NET CASH ID,
+//! prepaid number, NP buyer, card number / expiry / CVC / payment option).
 
 use std::rc::Rc;
 
-use shared::netcash::{format_netcash_input, NetcashId, NetcashIdError};
+use shared::card::{allowed, Brand, CardError, CardNumber, Cvc, Expiry, PaymentOption};
+use shared::netcash::{NetcashId, NetcashIdError};
+use shared::np::BuyerForm;
+use shared::prepaid::{PrepaidNumber, PrepaidNumberError};
+use shared::time::UnixTime;
 use yew::Reducible;
 
+use crate::api::{CardPayment, PayRequest};
 use crate::i18n::Lang;
 #[cfg(test)]
 use crate::model::FromJson;
 use crate::model::{ApiError, Method, PayOk, Session, Status};
 
-/// Why the NET CASH ID field is not valid (shown inline).
+/// Every input of every form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldError {
-    Empty,
-    Incomplete,
-    BadCharacter,
+pub enum Field {
+    NetcashId,
+    PrepaidNumber,
+    NpName,
+    NpKana,
+    NpPostalCode,
+    NpAddress,
+    NpPhone,
+    NpEmail,
+    CardNumber,
+    CardExpMonth,
+    CardExpYear,
+    CardCvc,
 }
+
+pub const FIELDS: usize = 12;
+
+const NP_FIELDS: [Field; 6] = [
+    Field::NpName,
+    Field::NpKana,
+    Field::NpPostalCode,
+    Field::NpAddress,
+    Field::NpPhone,
+    Field::NpEmail,
+];
+const CARD_FIELDS: [Field; 4] = [
+    Field::CardNumber,
+    Field::CardExpMonth,
+    Field::CardExpYear,
+    Field::CardCvc,
+];
+
+impl Field {
+    /// The element id (stable, for tests and `label for`).
+    pub fn id(self) -> &'static str {
+        [
+            "netcash-id",
+            "prepaid-number",
+            "np-name",
+            "np-kana",
+            "np-postal-code",
+            "np-address",
+            "np-phone",
+            "np-email",
+            "card-number",
+            "card-exp-month",
+            "card-exp-year",
+            "card-cvc",
+        ][self as usize]
+    }
+
+    pub fn from_id(id: &str) -> Option<Field> {
+        (0..FIELDS).map(Field::at).find(|f| f.id() == id)
+    }
+
+    fn at(i: usize) -> Field {
+        const ALL: [Field; FIELDS] = [
+            Field::NetcashId,
+            Field::PrepaidNumber,
+            Field::NpName,
+            Field::NpKana,
+            Field::NpPostalCode,
+            Field::NpAddress,
+            Field::NpPhone,
+            Field::NpEmail,
+            Field::CardNumber,
+            Field::CardExpMonth,
+            Field::CardExpYear,
+            Field::CardCvc,
+        ];
+        ALL[i]
+    }
+
+    /// The fields of a method's form, in page order.
+    pub fn of(method: &Method) -> &'static [Field] {
+        match method {
+            Method::Netcash => &[Field::NetcashId],
+            Method::Prepaid => &[Field::PrepaidNumber],
+            Method::Np => &NP_FIELDS,
+            Method::Card => &CARD_FIELDS,
+            Method::Au | Method::Other(_) => &[],
+        }
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Field::NetcashId => Method::Netcash,
+            Field::PrepaidNumber => Method::Prepaid,
+            Field::CardNumber | Field::CardExpMonth | Field::CardExpYear | Field::CardCvc => {
+                Method::Card
+            }
+            _ => Method::Np,
+        }
+    }
+
+    /// An NP field by the name `shared::np` and the server use (`kana`).
+    fn np(name: &str) -> Option<Field> {
+        ["name", "kana", "postal_code", "address", "phone", "email"]
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| NP_FIELDS[i])
+    }
+}
+
+/// A field's problem: a code the i18n module turns into a message
+/// (`required`, `incomplete`, `bad_char`, `luhn`, `month`, `year`,
+/// `expired`, `cvc`, or one of `shared::np`'s codes).
+pub type Problem = (Field, &'static str);
 
 /// How a payment ended, as far as this page shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FinalKind {
     Paid,
+    /// NP postpay approved: the order stands, the invoice comes later.
+    Ordered,
     /// The payment failed; with the error code when it came from our attempt.
     Failed(Option<String>),
     Cancelled,
@@ -46,6 +161,10 @@ pub struct Final {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// The session is being read.
+    Loading,
+    /// It could not be read: the error code.
+    LoadFailed(String),
     /// The shopper can pay.
     Open,
     /// The provider is working on it; the page polls the session.
@@ -59,17 +178,24 @@ pub enum Busy {
     Idle,
     Paying,
     Cancelling,
+    /// The page is leaving for the provider's page (au).
+    Redirecting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub lang: Lang,
+    /// The payment as last read (`None` while loading).
+    pub session: Option<Rc<Session>>,
     pub phase: Phase,
     /// The chosen method (one of the available ones).
     pub selected: Option<Method>,
-    /// The NET CASH ID as shown in the field (`ABCD 1234`).
-    pub netcash: String,
-    pub field_error: Option<FieldError>,
+    /// Each field's content as shown (`ABCD 1234`), by [`Field`].
+    pub values: [String; FIELDS],
+    /// Each field's problem, shown under it.
+    pub errors: [Option<&'static str>; FIELDS],
+    /// The card payment option (支払区分).
+    pub option: PaymentOption,
     pub busy: Busy,
     /// Error code shown in the `#error` banner.
     pub error: Option<String>,
@@ -79,18 +205,30 @@ pub struct State {
     pub deadline: i64,
     /// Seconds since then (client monotonic clock).
     pub elapsed: i64,
+    /// The month the card expiry is checked against (JST, server clock).
+    pub today: (i32, u8),
+    /// Where the whole page goes now (au's page).
+    pub redirect: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
+    /// The session was read (or not).
+    Loaded(Result<Session, ApiError>),
+    /// Read it again after a failure.
+    Reload,
     SetLang(Lang),
     SelectMethod(Method),
-    /// The field's raw content (the shopper typed or pasted).
-    Input(String),
-    Blur,
+    /// A field's raw content (the shopper typed or pasted).
+    Input(Field, String),
+    Blur(Field),
+    SetOption(PaymentOption),
     /// Pay was pressed: validate; if valid, the request starts.
     Submit,
     PayDone(Result<PayOk, ApiError>),
+    /// The page did not leave for the provider after all (blocked, or
+    /// shown again from the back-forward cache): the form is usable again.
+    RedirectStalled,
     CancelStart,
     CancelFailed(ApiError),
     /// Whole seconds since the session was read.
@@ -113,48 +251,214 @@ pub fn normalize_width(input: &str) -> String {
         .collect()
 }
 
-/// Formats raw field content and maps the caret (a UTF-16 offset, as the
-/// DOM gives it) to the same place in the formatted text: after the same
-/// number of letters and digits.
-pub fn format_with_caret(raw: &str, caret: Option<u32>) -> (String, Option<u32>) {
-    let normalized = normalize_width(raw);
-    let formatted = format_netcash_input(&normalized);
-    let caret = caret.map(|caret| {
-        let mut pos = 0u32;
-        let mut count = 0u32;
-        for c in normalized.chars() {
-            if pos >= caret {
-                break;
-            }
-            pos += c.len_utf16() as u32;
-            if c.is_ascii_alphanumeric() {
-                count += 1;
-            }
+/// Formats raw field content as typed and maps the caret (a UTF-16
+/// offset, as the DOM gives it) to the same place in the formatted text:
+/// after the same number of kept characters. NET CASH IDs keep letters and
+/// digits (upper-cased), the numbers keep digits; long numbers are grouped
+/// by four. Other fields are left as they are.
+pub fn format_field(field: Field, raw: &str, caret: Option<u32>) -> (String, Option<u32>) {
+    let (max, grouped) = match field {
+        Field::NetcashId | Field::PrepaidNumber | Field::CardNumber => (16, true),
+        Field::CardExpMonth | Field::CardExpYear => (2, false),
+        Field::CardCvc => (4, false),
+        _ => return (raw.to_owned(), caret),
+    };
+    let letters = field == Field::NetcashId;
+    let mut out = String::new();
+    let (mut count, mut pos, mut before) = (0u32, 0u32, None);
+    for c in normalize_width(raw).chars() {
+        if caret.is_some_and(|k| pos >= k) && before.is_none() {
+            before = Some(count);
         }
-        let count = count.min(shared::netcash::NETCASH_ID_LEN as u32);
-        if count == 0 {
-            0
+        pos += c.len_utf16() as u32;
+        if (c.is_ascii_digit() || letters && c.is_ascii_alphabetic()) && count < max {
+            if grouped && count > 0 && count % 4 == 0 {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_uppercase());
+            count += 1;
+        }
+    }
+    let caret = caret.map(|_| {
+        let n = before.unwrap_or(count).min(count);
+        if grouped && n > 0 {
+            n + (n - 1) / 4
         } else {
-            count + (count - 1) / 4
+            n
         }
     });
-    (formatted, caret)
+    (out, caret)
 }
 
-/// Validates the field as it will be sent.
-pub fn validate_netcash(field: &str) -> Result<NetcashId, FieldError> {
-    if field.trim().is_empty() {
-        return Err(FieldError::Empty);
+/// Only the digits of a (formatted) number.
+pub fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The card brand of what is in the number field so far.
+pub fn brand_of(number: &str) -> Brand {
+    Brand::detect(&digits(number))
+}
+
+/// Every payment option, in the order the picker lists them: 一括,
+/// ボーナス一括, 分割 (3–24回), リボ, ボーナス併用分割 (3–24回).
+pub fn all_options() -> impl Iterator<Item = PaymentOption> {
+    use shared::card::INSTALLMENT_COUNTS as N;
+    [PaymentOption::Single, PaymentOption::Bonus]
+        .into_iter()
+        .chain(N.map(|count| PaymentOption::Installment { count }))
+        .chain([PaymentOption::Revolving])
+        .chain(N.map(|count| PaymentOption::BonusInstallment { count }))
+}
+
+/// The `<option value>` of a payment option (`installment-3`).
+pub fn option_value(o: PaymentOption) -> String {
+    match o {
+        PaymentOption::Single => "single".into(),
+        PaymentOption::Bonus => "bonus".into(),
+        PaymentOption::Revolving => "revolving".into(),
+        PaymentOption::Installment { count } => format!("installment-{count}"),
+        PaymentOption::BonusInstallment { count } => format!("bonus_installment-{count}"),
     }
-    NetcashId::parse(&normalize_width(field)).map_err(|e| match e {
-        NetcashIdError::WrongLength => FieldError::Incomplete,
-        NetcashIdError::BadCharacter => FieldError::BadCharacter,
-    })
+}
+
+pub fn parse_option(value: &str) -> Option<PaymentOption> {
+    all_options().find(|o| option_value(*o) == value)
+}
+
+fn number_problem(empty: bool, long_enough: bool, bad_char: bool) -> &'static str {
+    if empty {
+        "required"
+    } else if bad_char {
+        "bad_char"
+    } else if long_enough {
+        "luhn"
+    } else {
+        "incomplete"
+    }
+}
+
+/// Validates `method`'s form: the request to send, or every problem in
+/// page order.
+pub fn check(
+    method: &Method,
+    v: &[String; FIELDS],
+    option: PaymentOption,
+    today: (i32, u8),
+) -> Result<PayRequest, Vec<Problem>> {
+    let value = |f: Field| v[f as usize].trim();
+    match method {
+        Method::Netcash => {
+            let raw = value(Field::NetcashId);
+            NetcashId::parse(&normalize_width(raw))
+                .map(PayRequest::Netcash)
+                .map_err(|e| {
+                    let bad = e == NetcashIdError::BadCharacter;
+                    vec![(Field::NetcashId, number_problem(raw.is_empty(), false, bad))]
+                })
+        }
+        Method::Prepaid => {
+            let raw = value(Field::PrepaidNumber);
+            PrepaidNumber::parse(&normalize_width(raw))
+                .map(PayRequest::Prepaid)
+                .map_err(|e| {
+                    let bad = e == PrepaidNumberError::BadCharacter;
+                    vec![(Field::PrepaidNumber, number_problem(raw.is_empty(), false, bad))]
+                })
+        }
+        Method::Np => BuyerForm {
+            name: value(Field::NpName).into(),
+            kana: value(Field::NpKana).into(),
+            postal_code: value(Field::NpPostalCode).into(),
+            address: value(Field::NpAddress).into(),
+            phone: value(Field::NpPhone).into(),
+            email: value(Field::NpEmail).into(),
+        }
+        .validate()
+        .map(PayRequest::Np)
+        .map_err(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| Some((Field::np(e.field)?, e.code)))
+                .collect()
+        }),
+        Method::Card => {
+            let mut problems = vec![];
+            let raw = value(Field::CardNumber);
+            let number = CardNumber::parse(raw)
+                .map_err(|e| {
+                    problems.push((
+                        Field::CardNumber,
+                        number_problem(raw.is_empty(), e == CardError::Luhn, e == CardError::Character),
+                    ))
+                })
+                .ok();
+            let (m, y) = (value(Field::CardExpMonth), value(Field::CardExpYear));
+            // `shared`'s parser, asked about the month and the year apart
+            // so that the message lands on the right field.
+            let month_bad = Expiry::parse(m, "99", 0, 1).is_err();
+            let year_bad = y.len() != 2 || Expiry::parse("1", y, 0, 1).is_err();
+            if month_bad {
+                problems.push((Field::CardExpMonth, if m.is_empty() { "required" } else { "month" }));
+            }
+            if year_bad {
+                problems.push((Field::CardExpYear, if y.is_empty() { "required" } else { "year" }));
+            }
+            let expiry = if month_bad || year_bad {
+                None
+            } else {
+                Expiry::parse(m, y, today.0, today.1)
+                    .map_err(|_| problems.push((Field::CardExpYear, "expired")))
+                    .ok()
+            };
+            let raw = value(Field::CardCvc);
+            let cvc = Cvc::parse(raw)
+                .map_err(|_| {
+                    problems.push((Field::CardCvc, if raw.is_empty() { "required" } else { "cvc" }))
+                })
+                .ok();
+            match (number, expiry, cvc) {
+                (Some(number), Some(expiry), Some(cvc)) if problems.is_empty() => {
+                    Ok(PayRequest::Card(CardPayment {
+                        number,
+                        expiry,
+                        cvc,
+                        option,
+                    }))
+                }
+                _ => Err(problems),
+            }
+        }
+        Method::Au => Ok(PayRequest::Au),
+        Method::Other(_) => Err(vec![]),
+    }
+}
+
+/// The method whose form a reloaded page reopens for its last error: au's
+/// errors (`au_*`) come back with the shopper from au's page; the other
+/// methods report theirs to the page that is still open.
+fn method_of_error(code: &str) -> Option<Method> {
+    code.starts_with("au_").then_some(Method::Au)
+}
+
+/// A server's field code as one of ours (unknown ones read `invalid`).
+fn np_code(code: &str) -> &'static str {
+    ["required", "too_long", "katakana", "seven_digits", "phone_digits", "email"]
+        .into_iter()
+        .find(|c| *c == code)
+        .unwrap_or("invalid")
+}
+
+/// The first field an error answer marks (NP `invalid_buyer`).
+pub fn first_server_field(e: &ApiError) -> Option<Field> {
+    NP_FIELDS
+        .into_iter()
+        .find(|f| e.fields.iter().any(|(name, _)| Field::np(name) == Some(*f)))
 }
 
 fn final_of(status: &Status, next: Option<String>, auto_return: bool) -> Option<Phase> {
     let kind = match status {
-        Status::Pending | Status::Processing => return None,
+        Status::Pending | Status::Processing | Status::Redirect => return None,
         Status::Paid | Status::Authorized => FinalKind::Paid,
         Status::Failed => FinalKind::Failed(None),
         Status::Cancelled => FinalKind::Cancelled,
@@ -172,8 +476,28 @@ fn final_of(status: &Status, next: Option<String>, auto_return: bool) -> Option<
 }
 
 impl State {
+    /// Before the session is read.
+    pub fn loading(lang: Lang) -> State {
+        State {
+            lang,
+            session: None,
+            phase: Phase::Loading,
+            selected: None,
+            values: Default::default(),
+            errors: [None; FIELDS],
+            option: PaymentOption::Single,
+            busy: Busy::Idle,
+            error: None,
+            failed: false,
+            deadline: 0,
+            elapsed: 0,
+            today: (0, 1),
+            redirect: None,
+        }
+    }
+
     /// The state a freshly loaded session starts in.
-    pub fn new(session: &Session, lang: Lang) -> State {
+    pub fn new(session: Rc<Session>, lang: Lang) -> State {
         let deadline = session.seconds_left();
         let phase = match (
             &session.status,
@@ -188,21 +512,36 @@ impl State {
             }),
             _ => Phase::Open,
         };
-        State {
-            lang,
-            phase,
-            selected: session
+        let available = |m: &Method| session.methods.iter().any(|e| e.available && e.method == *m);
+        // Back from a failed attempt (au's page): that method's form again.
+        let failed_method = session
+            .last_error
+            .as_ref()
+            .and_then(|e| method_of_error(&e.code))
+            .filter(available);
+        let today = UnixTime(session.now).jst().date;
+        let selected = failed_method.or_else(|| {
+            session
                 .methods
                 .iter()
                 .find(|m| m.available)
-                .map(|m| m.method.clone()),
-            netcash: String::new(),
-            field_error: None,
+                .map(|m| m.method.clone())
+        });
+        State {
+            lang,
+            phase,
+            selected,
+            values: Default::default(),
+            errors: [None; FIELDS],
+            option: PaymentOption::Single,
             busy: Busy::Idle,
             error: session.last_error.as_ref().map(|e| e.code.clone()),
             failed: session.last_error.is_some(),
+            session: Some(session),
             deadline,
             elapsed: 0,
+            today: (today.year, today.month),
+            redirect: None,
         }
     }
 
@@ -214,13 +553,36 @@ impl State {
         self.phase == Phase::Open
     }
 
-    /// The ID to send if Pay is pressed now, or `None` when nothing may be
-    /// sent (invalid ID, not open, another request running, other method).
-    pub fn payable_id(&self) -> Option<NetcashId> {
-        if !self.is_open() || self.busy != Busy::Idle || self.selected != Some(Method::Netcash) {
+    pub fn value(&self, f: Field) -> &str {
+        &self.values[f as usize]
+    }
+
+    pub fn error(&self, f: Field) -> Option<&'static str> {
+        self.errors[f as usize]
+    }
+
+    /// The card brand typed so far.
+    pub fn brand(&self) -> Brand {
+        brand_of(self.value(Field::CardNumber))
+    }
+
+    fn check(&self, method: &Method) -> Result<PayRequest, Vec<Problem>> {
+        check(method, &self.values, self.option, self.today)
+    }
+
+    /// The request to send if Pay is pressed now, or `None` when nothing
+    /// may be sent (invalid form, not open, another request running).
+    pub fn payable(&self) -> Option<PayRequest> {
+        if !self.is_open() || self.busy != Busy::Idle {
             return None;
         }
-        validate_netcash(&self.netcash).ok()
+        self.check(self.selected.as_ref()?).ok()
+    }
+
+    /// The first field of the chosen form that a submit would mark.
+    pub fn first_invalid(&self) -> Option<Field> {
+        let problems = self.check(self.selected.as_ref()?).err()?;
+        problems.first().map(|p| p.0)
     }
 
     /// Where to go by itself once the payment ended on this visit.
@@ -235,34 +597,78 @@ impl State {
         }
     }
 
+    /// Validates `fields` again (of one method) and shows what is wrong
+    /// with them; the others keep their state.
+    fn recheck(&mut self, method: &Method, fields: &[Field]) {
+        let problems = self.check(method).err().unwrap_or_default();
+        for f in fields {
+            self.errors[*f as usize] = problems.iter().find(|p| p.0 == *f).map(|p| p.1);
+        }
+    }
+
     fn apply(mut self, action: Action) -> State {
         match action {
+            Action::Loaded(Ok(session)) => {
+                if self.phase == Phase::Loading {
+                    self = State::new(Rc::new(session), self.lang);
+                }
+            }
+            Action::Loaded(Err(e)) => {
+                if self.phase == Phase::Loading {
+                    self.phase = Phase::LoadFailed(e.code);
+                }
+            }
+            Action::Reload => {
+                if matches!(self.phase, Phase::LoadFailed(_)) {
+                    self.phase = Phase::Loading;
+                }
+            }
             Action::SetLang(lang) => self.lang = lang,
             Action::SelectMethod(method) => {
                 if self.busy == Busy::Idle && self.is_open() {
                     self.selected = Some(method);
                 }
             }
-            Action::Input(raw) => {
+            Action::Input(field, raw) => {
                 if self.busy != Busy::Paying {
-                    self.netcash = format_netcash_input(&normalize_width(&raw));
-                    // Once an error is shown, it goes away as soon as the ID is right.
-                    if self.field_error.is_some() {
-                        self.field_error = validate_netcash(&self.netcash).err();
+                    self.values[field as usize] = format_field(field, &raw, None).0;
+                    if field == Field::CardNumber && !allowed(self.brand(), self.option) {
+                        self.option = PaymentOption::Single;
                     }
+                    // Once shown, a message goes away as soon as the field
+                    // is right (expiry: month and year together).
+                    let method = field.method();
+                    let shown: Vec<Field> = Field::of(&method)
+                        .iter()
+                        .copied()
+                        .filter(|f| self.errors[*f as usize].is_some())
+                        .collect();
+                    self.recheck(&method, &shown);
                 }
             }
-            Action::Blur => {
-                if !self.netcash.is_empty() {
-                    self.field_error = validate_netcash(&self.netcash).err();
+            Action::Blur(field) => {
+                if !self.values[field as usize].trim().is_empty() {
+                    self.recheck(&field.method(), &[field]);
+                }
+            }
+            Action::SetOption(option) => {
+                if self.busy == Busy::Idle && allowed(self.brand(), option) {
+                    self.option = option;
                 }
             }
             Action::Submit => {
-                if self.is_open() && self.busy == Busy::Idle {
-                    match validate_netcash(&self.netcash) {
-                        Err(e) => self.field_error = Some(e),
+                if let (true, Busy::Idle, Some(method)) =
+                    (self.is_open(), self.busy, self.selected.clone())
+                {
+                    match self.check(&method) {
+                        Err(problems) => {
+                            for f in Field::of(&method) {
+                                self.errors[*f as usize] =
+                                    problems.iter().find(|p| p.0 == *f).map(|p| p.1);
+                            }
+                        }
                         Ok(_) => {
-                            self.field_error = None;
+                            self.errors = [None; FIELDS];
                             self.error = None;
                             self.busy = Busy::Paying;
                         }
@@ -272,12 +678,33 @@ impl State {
             Action::PayDone(result) => {
                 self.busy = Busy::Idle;
                 match result {
-                    Ok(PayOk { status, next }) => match final_of(&status, next, true) {
-                        Some(fin) => self.phase = fin,
-                        None => self.phase = Phase::Processing,
+                    Ok(PayOk {
+                        status: Status::Redirect,
+                        redirect,
+                        ..
+                    }) => match redirect {
+                        Some(url) => {
+                            self.busy = Busy::Redirecting;
+                            self.redirect = Some(url);
+                        }
+                        None => self.error = Some("internal".into()),
+                    },
+                    Ok(PayOk { status, next, .. }) => match final_of(&status, next, true) {
+                        Some(Phase::Final(mut fin)) => {
+                            if status == Status::Authorized && self.selected == Some(Method::Np) {
+                                fin.kind = FinalKind::Ordered;
+                            }
+                            self.phase = Phase::Final(fin)
+                        }
+                        _ => self.phase = Phase::Processing,
                     },
                     Err(e) => {
                         self.failed = true;
+                        for (name, code) in &e.fields {
+                            if let Some(f) = Field::np(name) {
+                                self.errors[f as usize] = Some(np_code(code));
+                            }
+                        }
                         match e.code.as_str() {
                             _ if e.next.is_some() => {
                                 self.phase = Phase::Final(Final {
@@ -302,6 +729,12 @@ impl State {
                     }
                 }
             }
+            Action::RedirectStalled => {
+                if self.busy == Busy::Redirecting {
+                    self.busy = Busy::Idle;
+                    self.redirect = None;
+                }
+            }
             Action::CancelStart => {
                 if self.busy == Busy::Idle {
                     self.busy = Busy::Cancelling;
@@ -314,7 +747,8 @@ impl State {
             Action::Tick(elapsed) if self.is_open() => {
                 self.elapsed = elapsed.max(self.elapsed);
                 // A request already sent is left to the server to decide.
-                if self.busy != Busy::Paying && self.seconds_left() == 0 {
+                if matches!(self.busy, Busy::Idle | Busy::Cancelling) && self.seconds_left() == 0
+                {
                     self.phase = Phase::Final(Final {
                         kind: FinalKind::Expired,
                         next: None,
@@ -350,13 +784,10 @@ impl State {
 impl Reducible for State {
     type Action = Action;
 
+    // Every action renders again (no comparison of states: the page is
+    // small, and comparing costs wasm).
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let next = (*self).clone().apply(action);
-        if next == *self {
-            self
-        } else {
-            Rc::new(next)
-        }
+        Rc::new((*self).clone().apply(action))
     }
 }
 
@@ -371,13 +802,17 @@ mod tests {
         Session::from_json(&format!(
             r#"{{"payment_id":"pay_x","merchant_name":"Shop","item_name":"Tea","amount":1100,"tax":100,
             "status":"{status}","methods":[{{"method":"au","available":false,"reason":"maintenance"}},{{"method":"netcash","available":true}},{{"method":"card","available":true}}],
-            "expires_at":1000600,"now":1000000{extra}}}"#
+            "expires_at":1000000600,"now":1000000000{extra}}}"#
         ))
         .unwrap()
     }
 
+    fn new(session: &Session, lang: Lang) -> State {
+        State::new(Rc::new(session.clone()), lang)
+    }
+
     fn open() -> State {
-        State::new(&session("pending", ""), Lang::Ja)
+        new(&session("pending", ""), Lang::Ja)
     }
 
     fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
@@ -392,7 +827,24 @@ mod tests {
         ApiError {
             code: code.into(),
             next: next.map(Into::into),
+            fields: vec![],
         }
+    }
+
+    fn ok(status: Status, next: Option<&str>) -> Result<PayOk, ApiError> {
+        Ok(PayOk {
+            status,
+            next: next.map(Into::into),
+            redirect: None,
+        })
+    }
+
+    fn input(value: &str) -> Action {
+        Action::Input(Field::NetcashId, value.into())
+    }
+
+    fn format_with_caret(raw: &str, caret: Option<u32>) -> (String, Option<u32>) {
+        format_field(Field::NetcashId, raw, caret)
     }
 
     const VALID: &str = "abcd1234efgh5678";
@@ -408,8 +860,25 @@ mod tests {
     }
 
     #[test]
+    fn loading_then_the_session() {
+        let s = State::loading(Lang::En);
+        assert_eq!(s.phase, Phase::Loading);
+        assert_eq!(s.payable(), None);
+        let failed = run(s.clone(), [Action::Loaded(Err(err("network", None)))]);
+        assert_eq!(failed.phase, Phase::LoadFailed("network".into()));
+        let again = run(failed, [Action::Reload]);
+        assert_eq!(again.phase, Phase::Loading);
+        let s = run(again, [Action::Loaded(Ok(session("pending", "")))]);
+        assert_eq!(s.phase, Phase::Open);
+        assert_eq!(s.lang, Lang::En, "the language stays");
+        assert_eq!(s.session.as_ref().unwrap().merchant_name, "Shop");
+        // A late answer changes nothing once loaded.
+        assert_eq!(run(s.clone(), [Action::Loaded(Err(err("network", None)))]), s);
+    }
+
+    #[test]
     fn a_final_session_shows_its_end_without_leaving_by_itself() {
-        let s = State::new(&session("paid", r#","next":"/pay/pay_x/return""#), Lang::Ja);
+        let s = new(&session("paid", r#","next":"/pay/pay_x/return""#), Lang::Ja);
         assert_eq!(
             s.phase,
             Phase::Final(Final {
@@ -433,20 +902,20 @@ mod tests {
             ("refunded", FinalKind::Closed),
             ("something_new", FinalKind::Closed),
         ] {
-            match State::new(&session(status, ""), Lang::En).phase {
+            match new(&session(status, ""), Lang::En).phase {
                 Phase::Final(f) => assert_eq!(f.kind, kind, "{status}"),
                 other => panic!("{status}: {other:?}"),
             }
         }
         assert_eq!(
-            State::new(&session("processing", ""), Lang::Ja).phase,
+            new(&session("processing", ""), Lang::Ja).phase,
             Phase::Processing
         );
     }
 
     #[test]
     fn a_pending_session_past_its_deadline_is_expired() {
-        let s = State::new(&session("pending", "").tap_expired(), Lang::Ja);
+        let s = new(&session("pending", "").tap_expired(), Lang::Ja);
         assert!(matches!(
             s.phase,
             Phase::Final(Final {
@@ -468,7 +937,7 @@ mod tests {
 
     #[test]
     fn last_error_is_shown_and_the_back_button_says_return() {
-        let s = State::new(
+        let s = new(
             &session(
                 "pending",
                 r#","last_error":{"code":"insufficient_balance"}"#,
@@ -482,13 +951,13 @@ mod tests {
 
     #[test]
     fn input_is_formatted_as_typed() {
-        let s = run(open(), [Action::Input("abcd1234".into())]);
-        assert_eq!(s.netcash, "ABCD 1234");
+        let s = run(open(), [input("abcd1234")]);
+        assert_eq!(s.value(Field::NetcashId), "ABCD 1234");
         let s = run(
             open(),
-            [Action::Input("ａｂｃｄ－１２３４ efgh5678 9".into())],
+            [input("ａｂｃｄ－１２３４ efgh5678 9")],
         );
-        assert_eq!(s.netcash, "ABCD 1234 EFGH 5678");
+        assert_eq!(s.value(Field::NetcashId), "ABCD 1234 EFGH 5678");
     }
 
     #[test]
@@ -519,45 +988,43 @@ mod tests {
 
     #[test]
     fn blur_validates_only_what_was_typed() {
-        let s = run(open(), [Action::Blur]);
-        assert_eq!(s.field_error, None);
-        let s = run(open(), [Action::Input("abcd".into()), Action::Blur]);
-        assert_eq!(s.field_error, Some(FieldError::Incomplete));
+        let s = run(open(), [Action::Blur(Field::NetcashId)]);
+        assert_eq!(s.error(Field::NetcashId), None);
+        let s = run(open(), [input("abcd"), Action::Blur(Field::NetcashId)]);
+        assert_eq!(s.error(Field::NetcashId), Some("incomplete"));
         // The message goes away once the ID is complete.
-        let s = run(s, [Action::Input(VALID.into())]);
-        assert_eq!(s.field_error, None);
+        let s = run(s, [input(VALID)]);
+        assert_eq!(s.error(Field::NetcashId), None);
     }
 
     #[test]
     fn submit_never_starts_with_an_invalid_id() {
         let s = run(open(), [Action::Submit]);
-        assert_eq!(s.field_error, Some(FieldError::Empty));
+        assert_eq!(s.error(Field::NetcashId), Some("required"));
         assert_eq!(s.busy, Busy::Idle);
-        assert_eq!(s.payable_id(), None);
-        let s = run(open(), [Action::Input("abcd123".into()), Action::Submit]);
-        assert_eq!(s.field_error, Some(FieldError::Incomplete));
+        assert_eq!(s.payable(), None);
+        let s = run(open(), [input("abcd123"), Action::Submit]);
+        assert_eq!(s.error(Field::NetcashId), Some("incomplete"));
         assert_eq!(s.busy, Busy::Idle);
-        assert_eq!(
-            validate_netcash("ABCD 1234 EFGH 567!"),
-            Err(FieldError::BadCharacter)
-        );
+        let s = run(open(), [input("ABCD 1234 EFGH 567"), Action::Submit]);
+        assert_eq!(s.error(Field::NetcashId), Some("incomplete"));
     }
 
     #[test]
     fn submit_with_a_valid_id_starts_once() {
-        let s = run(open(), [Action::Input(VALID.into())]);
-        assert_eq!(s.payable_id().unwrap().as_str(), "ABCD1234EFGH5678");
+        let s = run(open(), [input(VALID)]);
+        assert_eq!(s.payable().unwrap().to_json(), r#"{"netcash_id":"ABCD1234EFGH5678"}"#);
         let s = run(s, [Action::Submit]);
         assert_eq!(s.busy, Busy::Paying);
         // A second press while the request runs changes nothing and sends nothing.
-        assert_eq!(s.payable_id(), None);
+        assert_eq!(s.payable(), None);
         assert_eq!(run(s.clone(), [Action::Submit]), s);
         // Nor can the ID or the method change under it.
         assert_eq!(
             run(
                 s.clone(),
                 [
-                    Action::Input("zzzz".into()),
+                    input("zzzz"),
                     Action::SelectMethod(Method::Card)
                 ]
             ),
@@ -567,13 +1034,10 @@ mod tests {
 
     #[test]
     fn success_ends_the_payment_and_returns_by_itself() {
-        let s = run(open(), [Action::Input(VALID.into()), Action::Submit]);
+        let s = run(open(), [input(VALID), Action::Submit]);
         let s = run(
             s,
-            [Action::PayDone(Ok(PayOk {
-                status: Status::Paid,
-                next: Some("/pay/pay_x/return".into()),
-            }))],
+            [Action::PayDone(ok(Status::Paid, Some("/pay/pay_x/return")))],
         );
         assert_eq!(
             s.phase,
@@ -585,30 +1049,27 @@ mod tests {
         );
         assert_eq!(s.busy, Busy::Idle);
         assert_eq!(s.auto_return().as_deref(), Some("/pay/pay_x/return"));
-        let s = run(open(), [Action::Input(VALID.into()), Action::Submit]);
+        let s = run(open(), [input(VALID), Action::Submit]);
         let s = run(
             s,
-            [Action::PayDone(Ok(PayOk {
-                status: Status::Processing,
-                next: None,
-            }))],
+            [Action::PayDone(ok(Status::Processing, None))],
         );
         assert_eq!(s.phase, Phase::Processing);
     }
 
     #[test]
     fn a_retryable_error_keeps_the_form() {
-        let s = run(open(), [Action::Input(VALID.into()), Action::Submit]);
+        let s = run(open(), [input(VALID), Action::Submit]);
         let s = run(s, [Action::PayDone(Err(err("insufficient_balance", None)))]);
         assert_eq!(s.phase, Phase::Open);
         assert_eq!(s.error.as_deref(), Some("insufficient_balance"));
         assert!(s.failed);
-        assert_eq!(s.netcash, "ABCD 1234 EFGH 5678");
-        assert!(s.payable_id().is_some(), "the shopper can retry");
+        assert_eq!(s.value(Field::NetcashId), "ABCD 1234 EFGH 5678");
+        assert!(s.payable().is_some(), "the shopper can retry");
         // A new attempt clears the banner.
         let s = run(
             s,
-            [Action::Input("abcd1234efgh0000".into()), Action::Submit],
+            [input("abcd1234efgh0000"), Action::Submit],
         );
         assert_eq!(s.error, None);
         assert_eq!(s.busy, Busy::Paying);
@@ -616,7 +1077,7 @@ mod tests {
 
     #[test]
     fn an_error_with_next_ends_the_payment() {
-        let s = run(open(), [Action::Input(VALID.into()), Action::Submit]);
+        let s = run(open(), [input(VALID), Action::Submit]);
         let s = run(
             s,
             [Action::PayDone(Err(err(
@@ -635,7 +1096,7 @@ mod tests {
         let s = run(
             open(),
             [
-                Action::Input(VALID.into()),
+                input(VALID),
                 Action::Submit,
                 Action::PayDone(Err(err("already_finished", None))),
             ],
@@ -660,7 +1121,7 @@ mod tests {
         let s = run(
             open(),
             [
-                Action::Input(VALID.into()),
+                input(VALID),
                 Action::Submit,
                 Action::Tick(700),
             ],
@@ -684,7 +1145,7 @@ mod tests {
 
     #[test]
     fn polling_settles_a_processing_payment() {
-        let s = State::new(&session("processing", ""), Lang::Ja);
+        let s = new(&session("processing", ""), Lang::Ja);
         let s = run(s, [Action::Refreshed(session("processing", ""))]);
         assert_eq!(s.phase, Phase::Processing);
         let s2 = run(
@@ -714,10 +1175,217 @@ mod tests {
         );
         assert_eq!(s.lang, Lang::En);
         assert_eq!(s.selected, Some(Method::Card));
+        assert_eq!(s.payable(), None, "the card form is empty");
+    }
+
+    fn open_with(method: Method) -> State {
+        run(open(), [Action::SelectMethod(method)])
+    }
+
+    fn type_in(s: State, values: &[(Field, &str)]) -> State {
+        run(s, values.iter().map(|(f, v)| Action::Input(*f, (*v).into())))
+    }
+
+    #[test]
+    fn numbers_are_digits_grouped_by_four() {
+        let f = |raw: &str, caret| format_field(Field::PrepaidNumber, raw, caret);
+        assert_eq!(f("12345", Some(5)), ("1234 5".into(), Some(6)));
+        assert_eq!(f("１２３４-5678 abcd 9012345678", None).0, "1234 5678 9012 3456");
+        assert_eq!(f("1234 5678 1234 56789", Some(19)).0, "1234 5678 1234 5678");
+        assert_eq!(format_field(Field::CardNumber, "4111111111111111", None).0, "4111 1111 1111 1111");
+        assert_eq!(format_field(Field::CardExpMonth, "1a23", Some(4)), ("12".into(), Some(2)));
+        assert_eq!(format_field(Field::CardCvc, "12345", None).0, "1234");
+        // Free text is left alone, IME or not.
+        assert_eq!(format_field(Field::NpKana, " ヤマダ ", Some(2)), (" ヤマダ ".into(), Some(2)));
+        assert_eq!(Field::from_id("card-cvc"), Some(Field::CardCvc));
+        assert_eq!(Field::from_id("nope"), None);
+    }
+
+    #[test]
+    fn prepaid_validates_and_sends_the_digits() {
+        let s = open_with(Method::Prepaid);
+        let s = run(s, [Action::Submit]);
+        assert_eq!(s.error(Field::PrepaidNumber), Some("required"));
+        assert_eq!(s.busy, Busy::Idle);
+        let s = type_in(s, &[(Field::PrepaidNumber, "1234567812")]);
+        assert_eq!(s.value(Field::PrepaidNumber), "1234 5678 12");
+        assert_eq!(s.error(Field::PrepaidNumber), Some("incomplete"));
+        let s = type_in(s, &[(Field::PrepaidNumber, "1234567812345678")]);
+        assert_eq!(s.error(Field::PrepaidNumber), None);
         assert_eq!(
-            s.payable_id(),
-            None,
-            "no NET CASH request for another method"
+            s.payable().unwrap().to_json(),
+            r#"{"card_number":"1234567812345678"}"#
         );
+        let s = run(s, [Action::Submit]);
+        assert_eq!(s.busy, Busy::Paying);
+    }
+
+    const GOOD_BUYER: [(Field, &str); 6] = [
+        (Field::NpName, "山田 太郎"),
+        (Field::NpKana, "ヤマダ タロウ"),
+        (Field::NpPostalCode, "150-0001"),
+        (Field::NpAddress, "東京都渋谷区神宮前1-2-3"),
+        (Field::NpPhone, "090-1234-5678"),
+        (Field::NpEmail, "taro@example.jp"),
+    ];
+
+    #[test]
+    fn np_reports_every_field_and_the_first_one() {
+        let s = open_with(Method::Np);
+        let s = type_in(s, &[(Field::NpName, "山田 太郎"), (Field::NpKana, "やまだ")]);
+        assert_eq!(s.first_invalid(), Some(Field::NpKana));
+        let s = run(s, [Action::Submit]);
+        assert_eq!(s.error(Field::NpName), None);
+        assert_eq!(s.error(Field::NpKana), Some("katakana"));
+        assert_eq!(s.error(Field::NpPostalCode), Some("required"));
+        assert_eq!(s.error(Field::NpEmail), Some("required"));
+        assert_eq!(s.busy, Busy::Idle);
+        // Fixing a field clears its message only.
+        let s = type_in(s, &[(Field::NpKana, "ヤマダ")]);
+        assert_eq!(s.error(Field::NpKana), None);
+        assert_eq!(s.error(Field::NpPostalCode), Some("required"));
+        let s = type_in(s, &GOOD_BUYER);
+        assert!(s.errors.iter().all(Option::is_none));
+        let json = s.payable().unwrap().to_json();
+        assert!(json.contains(r#""postal_code":"1500001""#), "{json}");
+        assert!(json.contains(r#""phone":"09012345678""#), "{json}");
+    }
+
+    #[test]
+    fn np_answers() {
+        let s = run(type_in(open_with(Method::Np), &GOOD_BUYER), [Action::Submit]);
+        let held = run(s.clone(), [Action::PayDone(ok(Status::Held, Some("/r")))]);
+        assert!(matches!(&held.phase, Phase::Final(f) if f.kind == FinalKind::Held && f.auto_return));
+        let done = run(s.clone(), [Action::PayDone(ok(Status::Authorized, Some("/r")))]);
+        assert!(matches!(&done.phase, Phase::Final(f) if f.kind == FinalKind::Ordered));
+        let e = ApiError {
+            code: "invalid_buyer".into(),
+            next: None,
+            fields: vec![("kana".into(), "katakana".into()), ("phone".into(), "weird".into())],
+        };
+        assert_eq!(first_server_field(&e), Some(Field::NpKana));
+        let bad = run(s.clone(), [Action::PayDone(Err(e))]);
+        assert_eq!(bad.error(Field::NpKana), Some("katakana"));
+        assert_eq!(bad.error(Field::NpPhone), Some("invalid"));
+        assert_eq!(bad.error.as_deref(), Some("invalid_buyer"));
+        assert_eq!(bad.phase, Phase::Open);
+    }
+
+    const VISA: &str = "4111111111111111";
+
+    #[test]
+    fn card_brand_and_options() {
+        let s = open_with(Method::Card);
+        assert_eq!(s.today, (2001, 9), "the server's month (JST)");
+        let s = type_in(s, &[(Field::CardNumber, "4111")]);
+        assert_eq!(s.brand(), Brand::Visa);
+        let s = run(s, [Action::SetOption(PaymentOption::Installment { count: 3 })]);
+        assert_eq!(s.option, PaymentOption::Installment { count: 3 });
+        // Another brand can only pay at once: the option falls back.
+        let s = type_in(s, &[(Field::CardNumber, "5555555555554444")]);
+        assert_eq!(s.brand(), Brand::Mastercard);
+        assert_eq!(s.option, PaymentOption::Single);
+        let s = run(s, [Action::SetOption(PaymentOption::Revolving)]);
+        assert_eq!(s.option, PaymentOption::Single);
+        assert_eq!(all_options().count(), 21);
+        for o in all_options() {
+            assert_eq!(parse_option(&option_value(o)), Some(o));
+        }
+        assert_eq!(option_value(PaymentOption::BonusInstallment { count: 12 }), "bonus_installment-12");
+        assert_eq!(parse_option("installment-4"), None);
+    }
+
+    #[test]
+    fn card_validation() {
+        let s = run(open_with(Method::Card), [Action::Submit]);
+        assert_eq!(
+            CARD_FIELDS.map(|f| s.error(f)),
+            [Some("required"); 4]
+        );
+        let s = type_in(
+            s,
+            &[
+                (Field::CardNumber, "4111111111111112"),
+                (Field::CardExpMonth, "13"),
+                (Field::CardExpYear, "0"),
+                (Field::CardCvc, "12"),
+            ],
+        );
+        assert_eq!(
+            CARD_FIELDS.map(|f| s.error(f)),
+            [Some("luhn"), Some("month"), Some("year"), Some("cvc")]
+        );
+        assert_eq!(s.first_invalid(), Some(Field::CardNumber));
+        // Expired: the session's month is 2001-09.
+        let s = type_in(s, &[(Field::CardExpMonth, "08"), (Field::CardExpYear, "01")]);
+        assert_eq!(s.error(Field::CardExpMonth), None);
+        assert_eq!(s.error(Field::CardExpYear), Some("expired"));
+        let s = type_in(s, &[(Field::CardExpMonth, "09")]);
+        assert_eq!(s.error(Field::CardExpYear), None, "month and year are checked together");
+        let s = type_in(s, &[(Field::CardNumber, VISA), (Field::CardCvc, "123"), (Field::CardExpYear, "30")]);
+        let s = run(s, [Action::SetOption(PaymentOption::BonusInstallment { count: 6 })]);
+        assert_eq!(
+            s.payable().unwrap().to_json(),
+            r#"{"number":"4111111111111111","exp_month":"09","exp_year":"2030","cvc":"123","option":{"kind":"bonus_installment","count":6}}"#
+        );
+    }
+
+    #[test]
+    fn au_redirects_the_whole_page() {
+        let s = open_with(Method::Au);
+        assert_eq!(s.payable(), Some(PayRequest::Au));
+        let s = run(s, [Action::Submit]);
+        assert_eq!(s.busy, Busy::Paying);
+        let answer = PayOk {
+            status: Status::Redirect,
+            next: None,
+            redirect: Some("http://127.0.0.1/sandbox/au/x".into()),
+        };
+        let s = run(s, [Action::PayDone(Ok(answer))]);
+        assert_eq!(s.busy, Busy::Redirecting);
+        assert_eq!(s.redirect.as_deref(), Some("http://127.0.0.1/sandbox/au/x"));
+        assert_eq!(s.phase, Phase::Open);
+        assert_eq!(run(s.clone(), [Action::Submit, Action::CancelStart]), s, "locked while leaving");
+        let back = run(s, [Action::RedirectStalled]);
+        assert_eq!((back.busy, back.redirect), (Busy::Idle, None));
+        // A redirect answer without a usable URL is an error.
+        let s = run(open_with(Method::Au), [Action::Submit]);
+        let s = run(
+            s,
+            [Action::PayDone(Ok(PayOk {
+                status: Status::Redirect,
+                next: None,
+                redirect: None,
+            }))],
+        );
+        assert_eq!(s.error.as_deref(), Some("internal"));
+        assert_eq!(s.busy, Busy::Idle);
+    }
+
+    #[test]
+    fn back_from_au_with_an_error_reopens_au() {
+        let s = new(
+            &session("pending", r#","last_error":{"code":"au_limit_exceeded"}"#)
+                .with_au_available(),
+            Lang::Ja,
+        );
+        assert_eq!(s.selected, Some(Method::Au));
+        assert_eq!(s.error.as_deref(), Some("au_limit_exceeded"));
+        // An error of a method not offered keeps the default choice.
+        let s = new(
+            &session("pending", r#","last_error":{"code":"au_overdue"}"#),
+            Lang::Ja,
+        );
+        assert_eq!(s.selected, Some(Method::Netcash));
+    }
+
+    trait WithAu {
+        fn with_au_available(self) -> Self;
+    }
+    impl WithAu for Session {
+        fn with_au_available(mut self) -> Self {
+            self.methods[0].available = true;
+            self
+        }
     }
 }

@@ -5,173 +5,23 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod common;
+
 use std::time::Duration;
 
-use shared::netcash::NetcashId;
+use common::{settle, Page, SESSION};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
-use widget::api::{Backend, BackendRef, LocalFuture};
 use widget::i18n::Lang;
-use widget::model::{ApiError, FromJson, PayOk, Session, Status};
-use widget::{Checkout, CheckoutProps};
+use widget::model::{ApiError, PayOk, Status};
 use yew::platform::time::sleep;
-use yew::AppHandle;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SESSION: &str = r#"{"payment_id":"pay_x","merchant_name":"Kessai Sandbox Shop","item_name":"Green tea 200g","amount":1100,"tax":100,
- "status":"pending","methods":[{"method":"netcash","available":true}],
- "expires_at":1790000000,"now":1789999400,"last_error":null,"next":null}"#;
-
 const MANY_METHODS: &str = r#"[{"method":"netcash","available":true},{"method":"au","available":false,"reason":"maintenance"},{"method":"card","available":true}]"#;
 
-/// Records what the page asked for; answers as told.
-#[derive(Default)]
-struct Fake {
-    calls: RefCell<Vec<String>>,
-    navigated: RefCell<Vec<String>>,
-    pay_answer: RefCell<Option<Result<PayOk, ApiError>>>,
-    cancel_answer: RefCell<Option<Result<String, ApiError>>>,
-}
-
-struct FakeRef(Rc<Fake>);
-
-impl Backend for FakeRef {
-    fn session(&self) -> LocalFuture<Result<Session, ApiError>> {
-        self.0.calls.borrow_mut().push("session".into());
-        Box::pin(async { Err(ApiError::new("network")) })
-    }
-
-    fn pay_netcash(&self, id: NetcashId) -> LocalFuture<Result<PayOk, ApiError>> {
-        self.0
-            .calls
-            .borrow_mut()
-            .push(format!("pay {}", id.as_str()));
-        let answer = self
-            .0
-            .pay_answer
-            .borrow()
-            .clone()
-            .expect("no pay answer set");
-        Box::pin(async move {
-            sleep(Duration::from_millis(50)).await;
-            answer
-        })
-    }
-
-    fn cancel(&self) -> LocalFuture<Result<String, ApiError>> {
-        self.0.calls.borrow_mut().push("cancel".into());
-        let answer = self
-            .0
-            .cancel_answer
-            .borrow()
-            .clone()
-            .expect("no cancel answer set");
-        Box::pin(async move { answer })
-    }
-
-    fn navigate(&self, next: &str) {
-        self.0.navigated.borrow_mut().push(next.into());
-    }
-}
-
-struct Page {
-    root: Element,
-    fake: Rc<Fake>,
-    handle: Option<AppHandle<Checkout>>,
-}
-
-impl Drop for Page {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.destroy();
-        }
-        self.root.remove();
-    }
-}
-
-impl Page {
-    async fn open(json: &str, lang: Lang) -> Page {
-        let session = Session::from_json(json).expect("test session must parse");
-        let fake = Rc::new(Fake::default());
-        let document = web_sys::window().unwrap().document().unwrap();
-        let root = document.create_element("div").unwrap();
-        document.body().unwrap().append_child(&root).unwrap();
-        let props = CheckoutProps {
-            session: Rc::new(session),
-            backend: BackendRef::new(FakeRef(fake.clone())),
-            lang,
-        };
-        let handle = yew::Renderer::<Checkout>::with_root_and_props(root.clone(), props).render();
-        settle().await;
-        Page {
-            root,
-            fake,
-            handle: Some(handle),
-        }
-    }
-
-    fn find(&self, selector: &str) -> Option<Element> {
-        self.root.query_selector(selector).unwrap()
-    }
-
-    fn get(&self, selector: &str) -> Element {
-        self.find(selector)
-            .unwrap_or_else(|| panic!("no {selector} in {}", self.root.inner_html()))
-    }
-
-    fn text(&self, selector: &str) -> String {
-        self.get(selector).text_content().unwrap_or_default()
-    }
-
-    fn all_text(&self) -> String {
-        self.root.text_content().unwrap_or_default()
-    }
-
-    fn input(&self) -> HtmlInputElement {
-        self.get("#netcash-id").dyn_into().unwrap()
-    }
-
-    async fn type_id(&self, value: &str) {
-        let input = self.input();
-        input.set_value(value);
-        let init = web_sys::InputEventInit::new();
-        init.set_bubbles(true);
-        init.set_input_type("insertText");
-        let event = web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap();
-        input.dispatch_event(&event).unwrap();
-        settle().await;
-    }
-
-    async fn blur(&self) {
-        self.input()
-            .dispatch_event(&web_sys::Event::new("blur").unwrap())
-            .unwrap();
-        settle().await;
-    }
-
-    async fn click(&self, selector: &str) {
-        self.get(selector)
-            .dyn_into::<HtmlElement>()
-            .unwrap()
-            .click();
-        settle().await;
-    }
-}
-
-/// Lets yew render (rendering is asynchronous).
-async fn settle() {
-    for _ in 0..3 {
-        sleep(Duration::ZERO).await;
-    }
-}
-
-fn with_methods(methods: &str) -> String {
-    SESSION.replace(r#"[{"method":"netcash","available":true}]"#, methods)
-}
+use common::with_methods;
 
 const VALID_ID: &str = "abcd1234efgh5678";
 
@@ -201,6 +51,29 @@ async fn shows_merchant_item_amount_and_time_left() {
 }
 
 #[wasm_bindgen_test]
+async fn the_page_reads_its_session_and_can_retry() {
+    let page = Page::load(common::Fake::default(), Lang::Ja).await;
+    assert_eq!(*page.fake.calls.borrow(), vec!["session".to_string()]);
+    assert!(page.text("#error").contains("通信できませんでした"), "{}", page.all_text());
+    assert!(page.find("#pay-button").is_none());
+    *page.fake.session_answer.borrow_mut() = Some(Ok(
+        widget::model::FromJson::from_json(SESSION).unwrap(),
+    ));
+    page.click("#retry-button").await;
+    settle().await;
+    assert_eq!(page.fake.calls.borrow().len(), 2);
+    assert_eq!(page.text("#merchant-name"), "Kessai Sandbox Shop");
+    assert!(page.find("#netcash-id").is_some());
+    assert!(page.find("#retry-button").is_none());
+    // An unknown payment cannot be retried.
+    let fake = common::Fake::default();
+    *fake.session_answer.borrow_mut() = Some(Err(ApiError::new("not_found")));
+    let page = Page::load(fake, Lang::En).await;
+    assert!(page.text("#error").contains("could not be found"));
+    assert!(page.find("#retry-button").is_none());
+}
+
+#[wasm_bindgen_test]
 async fn a_single_method_shows_its_form_directly() {
     let page = Page::open(SESSION, Lang::Ja).await;
     assert!(page.find("input[type=radio]").is_none());
@@ -222,19 +95,32 @@ async fn only_offered_methods_are_shown_and_unavailable_ones_are_disabled() {
     assert!(page.text("#method-au-note").contains("メンテナンス"));
     assert_eq!(
         au.get_attribute("aria-describedby").as_deref(),
-        Some("method-au-note")
+        Some("method-au-desc method-au-note")
     );
-    // Picking a method without a form here explains it and hides the ID field.
+    // Picking another method shows its form instead.
     card.click();
     settle().await;
     assert!(page.find("#netcash-id").is_none());
-    assert!(page.find("#method-notice").is_some());
+    assert!(page.find("#card-number").is_some());
     page.get("#method-netcash")
         .dyn_into::<HtmlElement>()
         .unwrap()
         .click();
     settle().await;
     assert!(page.find("#netcash-id").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_method_this_page_does_not_know_is_explained() {
+    let page = Page::open(
+        &with_methods(r#"[{"method":"netcash","available":true},{"method":"paypay","available":true}]"#),
+        Lang::Ja,
+    )
+    .await;
+    page.click("#method-paypay").await;
+    assert!(page.find("#netcash-id").is_none());
+    assert!(page.find("#method-notice").is_some());
+    assert!(page.find("#pay-button").is_none());
 }
 
 #[wasm_bindgen_test]
@@ -380,6 +266,7 @@ async fn a_double_click_pays_once_then_shows_done_and_returns() {
     *page.fake.pay_answer.borrow_mut() = Some(Ok(PayOk {
         status: Status::Paid,
         next: Some("/pay/pay_x/return".into()),
+        redirect: None,
     }));
     page.type_id(VALID_ID).await;
     let button: HtmlElement = page.get("#pay-button").dyn_into().unwrap();
@@ -389,7 +276,7 @@ async fn a_double_click_pays_once_then_shows_done_and_returns() {
     page.click("#pay-button").await;
     assert_eq!(
         *page.fake.calls.borrow(),
-        vec!["pay ABCD1234EFGH5678".to_string()]
+        vec![r#"pay netcash {"netcash_id":"ABCD1234EFGH5678"}"#.to_string()]
     );
     let button = page.get("#pay-button");
     assert!(button.has_attribute("disabled"));
@@ -456,6 +343,7 @@ async fn an_error_with_next_ends_the_payment_and_returns() {
     *page.fake.pay_answer.borrow_mut() = Some(Err(ApiError {
         code: "merchant_rejected".into(),
         next: Some("/pay/pay_x/return".into()),
+        fields: vec![],
     }));
     page.type_id(VALID_ID).await;
     page.click("#pay-button").await;

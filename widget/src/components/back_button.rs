@@ -2,8 +2,10 @@
 //! known (`next`); otherwise a button that asks the server (`/cancel`),
 //! which decides whether that is a cancellation or a return.
 
+use yew::html::onclick;
 use yew::prelude::*;
 
+use crate::components::dom::{flag, listen, tag, text};
 use crate::components::spinner;
 
 pub struct BackButton {
@@ -17,19 +19,24 @@ pub struct BackButton {
 }
 
 pub fn back_button(b: BackButton) -> Html {
-    // Literal class names: a computed `class` costs yew's `Classes` code.
     if let Some(href) = b.href {
-        return html! { <a id="cancel-button" class="button button-primary" {href}>{ b.label }</a> };
+        let mut a = tag("a", &[("id", "cancel-button"), ("class", "button button-primary")]);
+        a.add_attribute("href", href);
+        a.add_child(text(b.label));
+        return a.into();
     }
-    let onclick = b.on_click.reform(|_: MouseEvent| ());
-    html! {
-        <button type="button" id="cancel-button" class="button button-secondary" data-primary={b.primary.then_some("true")} {onclick}
-            disabled={b.busy || b.disabled} aria-busy={b.busy.then_some("true")}>
-            if b.busy {
-                { spinner() }{ b.busy_label }
-            } else {
-                { b.label }
-            }
-        </button>
+    let mut button = tag(
+        "button",
+        &[("type", "button"), ("id", "cancel-button"), ("class", "button button-secondary")],
+    );
+    flag(&mut button, "data-primary", b.primary);
+    flag(&mut button, "disabled", b.busy || b.disabled);
+    if b.busy {
+        button.add_attribute("aria-busy", "true");
+        button.add_children(vec![spinner(), text(b.busy_label)]);
+    } else {
+        button.add_child(text(b.label));
     }
+    listen(&mut button, onclick::Wrapper::new(b.on_click.reform(|_: MouseEvent| ())));
+    button.into()
 }

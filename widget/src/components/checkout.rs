@@ -1,6 +1,8 @@
-//! The checkout view of one loaded session. Holds the state (reducer) and
-//! runs the side effects: requests through the injected backend, the
-//! countdown, polling while processing, the way back to the shop.
+//! The payment page: reads the session (unless given one) and shows the
+//! checkout. Holds the state (reducer) and runs the side effects: requests
+//! through the injected backend, the countdown, polling while processing,
+//! the way back to the shop. The page's only yew component (each component
+//! type costs a few KB of wasm).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -8,30 +10,35 @@ use std::time::Duration;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
+use yew::html::onclick;
 use yew::prelude::*;
 
 use crate::api::BackendRef;
 use crate::components::back_button::{back_button, BackButton};
+use crate::components::dom::{el, listen, tag, text};
 use crate::components::error_banner::error_banner;
 use crate::components::lang_switch::lang_switch;
+use crate::components::field::reformat;
+use crate::components::forms::{method_form, FormCallbacks};
 use crate::components::method_picker::method_picker;
-use crate::components::netcash_form::{netcash_form, reformat, NetcashForm};
 use crate::components::outcome::{checking, outcome};
 use crate::components::summary::summary;
-use crate::i18n::{error_message, Lang};
+use crate::i18n::{error_message_for, Lang};
 use crate::model::{Method, Session};
 use crate::prefs;
-use crate::state::{validate_netcash, Action, Busy, Phase, State};
+use crate::state::{first_server_field, Action, Busy, Field, Phase, State};
 
 /// How long a finished payment stays on screen before the page goes back.
 pub const RETURN_DELAY: Duration = Duration::from_millis(1500);
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct CheckoutProps {
-    pub session: Rc<Session>,
+    /// The session, when already known (tests); otherwise it is read.
+    #[prop_or_default]
+    pub session: Option<Rc<Session>>,
     pub backend: BackendRef,
     #[prop_or(Lang::Ja)]
     pub lang: Lang,
@@ -43,6 +50,29 @@ fn now_ms() -> f64 {
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or_default()
+}
+
+fn element(id: &str) -> Option<Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+/// After yew has rendered, focuses an element: the first invalid field,
+/// or the error banner (which also scrolls it into view on a long form).
+fn focus_after_render(id: &'static str) {
+    spawn_local(async move {
+        sleep(Duration::ZERO).await;
+        if let Some(e) = element(id) {
+            let _ = e.unchecked_into::<HtmlElement>().focus();
+        }
+    });
+}
+
+/// `<html lang>` (screen readers pick their voice from it) and the title.
+fn show_lang(lang: Lang, merchant: Option<&str>) {
+    prefs::apply_lang(lang);
+    if let Some(merchant) = merchant {
+        prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
+    }
 }
 
 /// A flag cleared when an effect is cleaned up, so late tasks stop.
@@ -60,35 +90,41 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let state = {
         let session = props.session.clone();
         let lang = props.lang;
-        use_reducer(move || State::new(&session, lang))
+        use_reducer(move || match session {
+            Some(s) => State::new(s, lang),
+            None => State::loading(lang),
+        })
     };
     // Set synchronously on click, so a double click sends one request even
     // before the disabled button is rendered.
     let in_flight = use_mut_ref(|| false);
-    let input_ref = use_node_ref();
     let lang = state.lang;
     let t = lang.texts();
 
-    use_effect_with(
-        (lang, props.session.merchant_name.clone()),
-        |(lang, merchant)| {
-            prefs::apply_lang(*lang);
-            prefs::set_title(&format!("{} | {}", lang.texts().page_title, merchant));
-        },
-    );
+    let merchant = state.session.as_ref().map(|s| s.merchant_name.clone());
 
-    // On mount: the countdown (whole seconds since the session was read)
-    // and, since yew has no `oncompositionend`, a document listener that
-    // formats the ID once an IME commits (the event bubbles).
+    // Until the session is read: read it (again, after Reload). Once it
+    // is: the countdown (whole seconds since then) and, since yew has no
+    // `oncompositionend`, a document listener that formats a field once an
+    // IME commits (the event bubbles). (One effect: each costs wasm.)
     {
         let dispatcher = state.dispatcher();
-        let input_ref = input_ref.clone();
-        use_effect_with((), move |_| {
+        let backend = props.backend.clone();
+        let deps = (state.session.is_some(), state.phase == Phase::Loading);
+        let merchant = merchant.clone();
+        use_effect_with(deps, move |&(loaded, loading)| {
+            show_lang(lang, merchant.as_deref());
+            if loading {
+                let dispatcher = dispatcher.clone();
+                spawn_local(async move {
+                    dispatcher.dispatch(Action::Loaded(backend.session().await));
+                });
+            }
             let (running, stop) = alive();
             let start = now_ms();
             let ticker = dispatcher.clone();
             spawn_local(async move {
-                loop {
+                while loaded {
                     let elapsed = now_ms() - start;
                     sleep(Duration::from_millis(1005 - (elapsed as u64 % 1000))).await;
                     if !running.get() {
@@ -97,11 +133,12 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                     ticker.dispatch(Action::Tick(((now_ms() - start) / 1000.0) as i64));
                 }
             });
-            let on_input = Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)));
+            let on_input = Callback::from(move |(f, v)| dispatcher.dispatch(Action::Input(f, v)));
             let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-                if let Some(input) = input_ref.cast::<HtmlInputElement>() {
-                    if e.target().as_deref() == Some(input.as_ref()) {
-                        reformat(&input, &on_input);
+                if let Some(input) = e.target() {
+                    let input: HtmlInputElement = input.unchecked_into();
+                    if let Some(f) = Field::from_id(&input.id()) {
+                        reformat(f, &input, &on_input);
                     }
                 }
             });
@@ -149,16 +186,32 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         });
     }
 
-    // A payment that ended on this visit goes back to the shop by itself.
+    // Leaving the page. A payment that ended on this visit goes back to
+    // the shop by itself, after a moment. au: the whole page goes to the
+    // provider at once; should it still be here a while later (blocked, or
+    // back from the back-forward cache), the form is usable again.
     {
         let backend = props.backend.clone();
-        use_effect_with(state.auto_return(), move |next| {
+        let dispatcher = state.dispatcher();
+        let leave = match (state.auto_return(), &state.redirect) {
+            (Some(next), _) => Some((next, false)),
+            (None, Some(url)) => Some((url.clone(), true)),
+            (None, None) => None,
+        };
+        use_effect_with(leave, move |leave| {
             let (running, stop) = alive();
-            if let Some(next) = next.clone() {
+            if let Some((url, provider)) = leave.clone() {
+                if provider {
+                    backend.redirect(&url);
+                }
                 spawn_local(async move {
-                    sleep(RETURN_DELAY).await;
+                    sleep(if provider { Duration::from_secs(5) } else { RETURN_DELAY }).await;
                     if running.get() {
-                        backend.navigate(&next);
+                        if provider {
+                            dispatcher.dispatch(Action::RedirectStalled);
+                        } else {
+                            backend.navigate(&url);
+                        }
                     }
                 });
             }
@@ -171,6 +224,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         Callback::from(move |_| {
             let new = lang.other();
             prefs::remember_lang(new);
+            show_lang(new, merchant.as_deref());
             dispatcher.dispatch(Action::SetLang(new));
         })
     };
@@ -180,9 +234,13 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     };
     let on_input = {
         let dispatcher = state.dispatcher();
-        Callback::from(move |v: String| dispatcher.dispatch(Action::Input(v)))
+        Callback::from(move |(f, v)| dispatcher.dispatch(Action::Input(f, v)))
     };
-    // A press on Pay blurs the field first; validating on that blur would
+    let on_option = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |o| dispatcher.dispatch(Action::SetOption(o)))
+    };
+    // A press on Pay blurs a field first; validating on that blur would
     // insert the message and move the button from under the finger, so the
     // click would miss. The submit validates instead.
     let pressing_pay = use_mut_ref(|| false);
@@ -193,9 +251,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
     let on_blur = {
         let dispatcher = state.dispatcher();
         let pressing_pay = pressing_pay.clone();
-        Callback::from(move |_| {
+        Callback::from(move |f| {
             if !pressing_pay.replace(false) {
-                dispatcher.dispatch(Action::Blur)
+                dispatcher.dispatch(Action::Blur(f))
             }
         })
     };
@@ -203,32 +261,32 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         let state = state.clone();
         let in_flight = in_flight.clone();
         let backend = props.backend.clone();
-        let input_ref = input_ref.clone();
         let pressing_pay = pressing_pay.clone();
         Callback::from(move |_| {
             pressing_pay.replace(false);
             if *in_flight.borrow() {
                 return;
             }
-            match state.payable_id() {
-                Some(id) => {
+            state.dispatch(Action::Submit);
+            match state.payable() {
+                Some(request) => {
                     *in_flight.borrow_mut() = true;
-                    state.dispatch(Action::Submit);
                     let dispatcher = state.dispatcher();
                     let backend = backend.clone();
                     let in_flight = in_flight.clone();
                     spawn_local(async move {
-                        let result = backend.pay_netcash(id).await;
+                        let result = backend.pay(&request).await;
+                        drop(request);
                         *in_flight.borrow_mut() = false;
+                        if let Err(e) = &result {
+                            focus_after_render(first_server_field(e).map_or("error", Field::id));
+                        }
                         dispatcher.dispatch(Action::PayDone(result));
                     });
                 }
                 None => {
-                    state.dispatch(Action::Submit);
-                    if validate_netcash(&state.netcash).is_err() {
-                        if let Some(input) = input_ref.cast::<HtmlElement>() {
-                            let _ = input.focus();
-                        }
+                    if let Some(f) = state.first_invalid() {
+                        focus_after_render(f.id());
                     }
                 }
             }
@@ -263,81 +321,106 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         })
     };
 
-    let session = &props.session;
-    let body = match &state.phase {
-        Phase::Open => {
-            let any_available = session.methods.iter().any(|m| m.available);
-            let paying = state.busy == Busy::Paying;
-            html! {
-                <>
-                    if let Some(code) = &state.error {
-                        { error_banner(error_message(lang, code)) }
-                    }
-                    if !any_available {
-                        <p class="notice" id="no-methods">{ t.no_methods }</p>
-                    } else {
-                        if session.methods.len() > 1 {
-                            { method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select) }
-                        }
-                        if state.selected == Some(Method::Netcash) {
-                            { netcash_form(NetcashForm {
-                                value: state.netcash.clone(),
-                                error: state.field_error,
-                                lang,
-                                amount: session.amount,
-                                busy: paying,
-                                input_ref: input_ref.clone(),
-                                on_input,
-                                on_blur,
-                                on_press,
-                                on_submit,
-                            }) }
-                        } else {
-                            <p class="notice" id="method-notice">{ t.no_form }</p>
-                        }
-                    }
-                    { back_button(BackButton {
-                        label: if state.failed { t.back } else { t.cancel },
-                        href: None,
-                        busy: state.busy == Busy::Cancelling,
-                        busy_label: t.processing,
-                        disabled: paying,
-                        primary: false,
-                        on_click: on_cancel,
-                    }) }
-                </>
+    let Some(session) = &state.session else {
+        return match &state.phase {
+            Phase::LoadFailed(code) => {
+                let mut body = vec![error_banner(error_message_for(lang, None, code))];
+                if code != "not_found" {
+                    let mut retry = tag(
+                        "button",
+                        &[("type", "button"), ("id", "retry-button"), ("class", "button button-secondary")],
+                    );
+                    let dispatcher = state.dispatcher();
+                    listen(&mut retry, onclick::Wrapper::new(Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Reload))));
+                    retry.add_child(text(t.retry));
+                    body.push(retry.into());
+                }
+                el(
+                    "div",
+                    &[("class", "page")],
+                    vec![
+                        el("header", &[("class", "topbar")], vec![el("span", &[("class", "brand")], vec![text("Kessai Link")])]),
+                        el("div", &[("class", "card")], vec![el("div", &[("class", "card-body")], body)]),
+                    ],
+                )
             }
-        }
-        Phase::Processing => checking(lang),
-        Phase::Final(fin) => html! {
-            <>
-                { outcome(fin, lang) }
-                { back_button(BackButton {
-                    label: if fin.auto_return { t.back_now } else { t.back },
-                    href: fin.next.clone(),
-                    busy: state.busy == Busy::Cancelling,
-                    busy_label: t.processing,
-                    disabled: false,
-                    primary: true,
-                    on_click: on_cancel,
-                }) }
-            </>
-        },
+            _ => el("p", &[("class", "loading"), ("id", "loading")], vec![text(t.loading)]),
+        };
     };
-
-    html! {
-        <div class="page">
-            <header class="topbar">
-                <span class="brand">{ "Kessai Link" }</span>
-                { lang_switch(lang, on_lang) }
-            </header>
-            <div class="card">
-                { summary(session, lang, state.is_open().then(|| state.seconds_left())) }
-                <div class="card-body">{ body }</div>
-            </div>
-            <p class="secure">
-                <span class="lock" aria-hidden="true"></span>{ t.secured }
-            </p>
-        </div>
+    let mut body = vec![];
+    match &state.phase {
+        Phase::Open => {
+            if let Some(code) = &state.error {
+                body.push(error_banner(error_message_for(lang, state.selected.as_ref(), code)));
+            }
+            if !session.methods.iter().any(|m| m.available) {
+                body.push(el("p", &[("class", "notice"), ("id", "no-methods")], vec![text(t.no_methods)]));
+            } else {
+                if session.methods.len() > 1 {
+                    body.push(method_picker(&session.methods, state.selected.as_ref(), lang, state.busy != Busy::Idle, &on_select));
+                }
+                let callbacks = FormCallbacks {
+                    on_input,
+                    on_blur,
+                    on_option,
+                    on_press,
+                    on_submit,
+                };
+                body.push(
+                    state
+                        .selected
+                        .as_ref()
+                        .and_then(|m| method_form(m, &state, session.amount, &callbacks))
+                        .unwrap_or_else(|| el("p", &[("class", "notice"), ("id", "method-notice")], vec![text(t.no_form)])),
+                );
+            }
+            body.push(back_button(BackButton {
+                label: if state.failed { t.back } else { t.cancel },
+                href: None,
+                busy: state.busy == Busy::Cancelling,
+                busy_label: t.processing,
+                disabled: matches!(state.busy, Busy::Paying | Busy::Redirecting),
+                primary: false,
+                on_click: on_cancel,
+            }));
+        }
+        Phase::Processing | Phase::Loading | Phase::LoadFailed(_) => body.push(checking(lang)),
+        Phase::Final(fin) => {
+            body.push(outcome(fin, lang));
+            body.push(back_button(BackButton {
+                label: if fin.auto_return { t.back_now } else { t.back },
+                href: fin.next.clone(),
+                busy: state.busy == Busy::Cancelling,
+                busy_label: t.processing,
+                disabled: false,
+                primary: true,
+                on_click: on_cancel,
+            }));
+        }
     }
+
+    el(
+        "div",
+        &[("class", "page")],
+        vec![
+            el(
+                "header",
+                &[("class", "topbar")],
+                vec![el("span", &[("class", "brand")], vec![text("Kessai Link")]), lang_switch(lang, on_lang)],
+            ),
+            el(
+                "div",
+                &[("class", "card")],
+                vec![
+                    summary(session, lang, state.is_open().then(|| state.seconds_left())),
+                    el("div", &[("class", "card-body")], body),
+                ],
+            ),
+            el(
+                "p",
+                &[("class", "secure")],
+                vec![el("span", &[("class", "lock"), ("aria-hidden", "true")], vec![]), text(t.secured)],
+            ),
+        ],
+    )
 }

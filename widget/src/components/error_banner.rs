@@ -1,12 +1,17 @@
-//! The `#error` banner: announced at once (`role="alert"`).
+//! The `#error` banner: announced at once (`role="alert"`); focusable from
+//! script (`tabindex="-1"`) so that the page can bring it into view.
 
-use yew::prelude::*;
+use yew::Html;
+
+use crate::components::dom::{el, text};
 
 pub fn error_banner(message: &'static str) -> Html {
-    html! {
-        <div id="error" class="banner banner-error" role="alert">
-            <span class="banner-icon" aria-hidden="true"></span>
-            <p>{ message }</p>
-        </div>
-    }
+    el(
+        "div",
+        &[("id", "error"), ("class", "banner banner-error"), ("role", "alert"), ("tabindex", "-1")],
+        vec![
+            el("span", &[("class", "banner-icon"), ("aria-hidden", "true")], vec![]),
+            el("p", &[], vec![text(message)]),
+        ],
+    )
 }

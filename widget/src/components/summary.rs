@@ -1,28 +1,38 @@
 //! What is being paid: merchant, item, amount (tax included), time left.
 
-use yew::prelude::*;
+use yew::Html;
 
 use crate::components::countdown::countdown;
+use crate::components::dom::{el, none, text};
 use crate::i18n::{yen, Lang};
 use crate::model::Session;
 
 /// `seconds_left` is shown while the shopper can still pay.
 pub fn summary(s: &Session, lang: Lang, seconds_left: Option<i64>) -> Html {
     let t = lang.texts();
-    html! {
-        <section class="summary">
-            <p class="merchant" id="merchant-name">{ s.merchant_name.clone() }</p>
-            <h1 class="item" id="item-name">{ s.item_name.clone() }</h1>
-            <p class="amount" id="amount">
-                <span class="price">{ yen(s.amount) }</span>
-                <span class="tax-incl">{ t.tax_included }</span>
-            </p>
+    el(
+        "section",
+        &[("class", "summary")],
+        vec![
+            el("p", &[("class", "merchant"), ("id", "merchant-name")], vec![text(s.merchant_name.clone())]),
+            el("h1", &[("class", "item"), ("id", "item-name")], vec![text(s.item_name.clone())]),
+            el(
+                "p",
+                &[("class", "amount"), ("id", "amount")],
+                vec![
+                    el("span", &[("class", "price")], vec![text(yen(s.amount))]),
+                    el("span", &[("class", "tax-incl")], vec![text(t.tax_included)]),
+                ],
+            ),
             if s.tax.get() > 0 {
-                <p class="tax" id="tax">{ format!("{} {}", t.tax, yen(s.tax)) }</p>
-            }
-            if let Some(seconds) = seconds_left {
-                { countdown(seconds, lang) }
-            }
-        </section>
-    }
+                el("p", &[("class", "tax"), ("id", "tax")], vec![text(format!("{} {}", t.tax, yen(s.tax)))])
+            } else {
+                none()
+            },
+            match seconds_left {
+                Some(seconds) => countdown(seconds, lang),
+                None => none(),
+            },
+        ],
+    )
 }

@@ -224,6 +224,86 @@ describe('hosted page in Chromium', () => {
     await context.close();
   });
 
+  it('phone: pays with NET CASH Wallet (log in at NET CASH, pick a registered ID) and lands on success', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'netcash' });
+    await page.locator('#netcash-wallet-button').click();
+    await page.waitForURL(/\/sandbox\/netcash\/wallet\/login/);
+    await noHorizontalScroll(page);
+    await page.locator('#wallet-user').fill('wallet-ok');
+    await page.locator('#wallet-password').fill('secret');
+    await page.locator('#wallet-login').click();
+    await page.locator('#wid-1').check();
+    await page.screenshot({ path: join(ARTIFACTS, 'netcash-wallet-phone-pick.png'), fullPage: true });
+    await page.locator('#wallet-pay').click();
+    await page.waitForURL(`${merchant.base}/success`);
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.equal(await page.locator('#verified').textContent(), 'verified');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  for (const size of SIZES) {
+    it(`${size.name}: pays by card with 3 installments (JPO) and lands on success`, async () => {
+      merchant.reset();
+      const { context, page, problems } = await shopperAtCheckout(size, { pay_method: 'card' }, '#card-number');
+      await page.locator('#card-number').pressSequentially('4111111111111111');
+      assert.equal(await page.locator('#card-number').inputValue(), '4111 1111 1111 1111');
+      await page.locator('#card-exp-month').fill('12');
+      await page.locator('#card-exp-year').fill('39');
+      await page.locator('#card-cvc').fill('123');
+      await page.locator('#card-option').selectOption('installment-3');
+      await noHorizontalScroll(page);
+      await page.screenshot({ path: join(ARTIFACTS, `card-${size.name}-checkout.png`), fullPage: true });
+      await page.locator('#pay-button').click();
+      await page.waitForURL(`${merchant.base}/success`);
+      assert.equal(await page.locator('#verified').textContent(), 'verified');
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it(`${size.name}: a declined card is explained and the shopper can go back to error_url`, async () => {
+      merchant.reset();
+      const { context, page, problems } = await shopperAtCheckout(size, { pay_method: 'card' }, '#card-number');
+      await page.locator('#card-number').fill('4000000000000002');
+      await page.locator('#card-exp-month').fill('12');
+      await page.locator('#card-exp-year').fill('39');
+      await page.locator('#card-cvc').fill('123');
+      await page.locator('#pay-button').click();
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible' });
+      assert.match(await error.textContent(), /カード/);
+      await page.screenshot({ path: join(ARTIFACTS, `card-${size.name}-declined.png`), fullPage: true });
+      await page.locator('#cancel-button').click();
+      await page.waitForURL(`${merchant.base}/error`);
+      assert.equal(await page.locator('#err').textContent(), 'card_declined');
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it(`${size.name}: NP postpaid: the buyer form is checked, then the order is accepted; a declined screening is explained`, async () => {
+      merchant.reset();
+      const { context, page, problems } = await shopperAtCheckout(size, { pay_method: 'np' }, '#np-name');
+      await page.locator('#pay-button').click();
+      assert.equal(await page.locator('#np-name').getAttribute('aria-invalid'), 'true', 'empty fields are marked');
+      await page.locator('#np-name').fill('山田 太郎');
+      await page.locator('#np-kana').fill('ヤマダ タロウ');
+      await page.locator('#np-postal-code').fill('150-0001');
+      await page.locator('#np-address').fill('東京都渋谷区神宮前1-2-3');
+      await page.locator('#np-phone').fill('03-1234-5678');
+      await page.locator('#np-email').fill('taro@decline.example');
+      await page.locator('#pay-button').click();
+      await page.locator('#error').waitFor({ state: 'visible' });
+      await page.screenshot({ path: join(ARTIFACTS, `np-${size.name}-declined.png`), fullPage: true });
+      await page.locator('#np-email').fill('taro@example.jp');
+      await page.locator('#pay-button').click();
+      await page.waitForURL(`${merchant.base}/success`);
+      assert.equal(await page.locator('#res-result').textContent(), 'OK');
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
+
   it('a bad purchase request shows an error page in the browser, not a redirect', async () => {
     const context = await browser.newContext(SIZES[0]);
     const page = await context.newPage();

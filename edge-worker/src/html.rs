@@ -44,7 +44,7 @@ fn document(title: &str, main: &str) -> String {
     format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pay.css\"></head>\
+         <title>{title}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\"></head>\
          <body><main class=\"page\">{main}</main></body></html>",
         title = escape(title),
     )
@@ -55,7 +55,7 @@ pub fn checkout_shell(payment_id: &str) -> String {
     format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Kessai Link</title>\
-         <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pay.css\">\
+         <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\">\
          <link rel=\"modulepreload\" href=\"/pkg/widget.js\"></head>\
          <body><main id=\"app\" data-payment-id=\"{id}\" aria-live=\"polite\"><p class=\"loading\">読み込み中… / Loading…</p>\
          <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>\

@@ -36,6 +36,8 @@ pub enum PayRequest {
     Prepaid(PrepaidNumber),
     Np(Buyer),
     Au,
+    /// NET CASH Wallet: the shopper picks an ID on NET CASH's own page.
+    NetcashWallet,
     Card(CardPayment),
 }
 
@@ -91,6 +93,7 @@ impl PayRequest {
             PayRequest::Prepaid(_) => "prepaid",
             PayRequest::Np(_) => "np",
             PayRequest::Au => "au",
+            PayRequest::NetcashWallet => "netcash-wallet",
             PayRequest::Card(_) => "card",
         }
     }
@@ -108,7 +111,7 @@ impl PayRequest {
                 ("phone", &b.phone),
                 ("email", &b.email),
             ]),
-            PayRequest::Au => "{}".to_owned(),
+            PayRequest::Au | PayRequest::NetcashWallet => "{}".to_owned(),
             PayRequest::Card(c) => {
                 let mut out = object(&[
                     ("number", c.number.expose()),

@@ -225,6 +225,8 @@ pub enum Action {
     SetOption(PaymentOption),
     /// Pay was pressed: validate; if valid, the request starts.
     Submit,
+    /// "Pay with NET CASH Wallet" was pressed: no ID to check here.
+    SubmitWallet,
     PayDone(Result<PayOk, ApiError>),
     /// The page did not leave for the provider after all (blocked, or
     /// shown again from the back-forward cache): the form is usable again.
@@ -673,6 +675,13 @@ impl State {
                             self.busy = Busy::Paying;
                         }
                     }
+                }
+            }
+            Action::SubmitWallet => {
+                if self.is_open() && self.busy == Busy::Idle && self.selected == Some(Method::Netcash) {
+                    self.errors = [None; FIELDS];
+                    self.error = None;
+                    self.busy = Busy::Paying;
                 }
             }
             Action::PayDone(result) => {

@@ -179,7 +179,40 @@ fn build_widget(root: &Path) -> Result<()> {
     let wasm = out_dir.join("widget_bg.wasm");
     let mut c = cmd(root, "wasm-opt");
     c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
-    run(c)
+    run(c)?;
+    // The page's stylesheet, minified (static/pay.css stays readable).
+    let css = std::fs::read_to_string(root.join("static/pay.css"))?;
+    std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
+    Ok(())
+}
+
+/// Drops comments and the whitespace CSS does not need.
+fn minify_css(css: &str) -> String {
+    let mut no_comments = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(i) = rest.find("/*") {
+        no_comments.push_str(&rest[..i]);
+        rest = rest[i + 2..].find("*/").map_or("", |j| &rest[i + 2 + j + 2..]);
+    }
+    no_comments.push_str(rest);
+    let mut out = String::with_capacity(no_comments.len());
+    let mut pending_space = false;
+    for c in no_comments.chars() {
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        let tight = |x: char| matches!(x, '{' | '}' | ';' | ':' | ',' | '>');
+        if pending_space && !out.is_empty() && !tight(c) && !out.ends_with(tight) {
+            out.push(' ');
+        }
+        pending_space = false;
+        if c == '}' && out.ends_with(';') {
+            out.pop();
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Builds the Worker into edge-worker/build. Development and test builds

@@ -342,7 +342,7 @@ async fn wallet_session(storage: &Storage, config: &Config, body: &str) -> worke
 fn wallet_page(status: u16, title: &str, body: &str, form_action: &str) -> worker::Result<Response> {
     let html = format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{t} | NET CASH Wallet</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pay.css\"></head>\
+         <title>{t} | NET CASH Wallet</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\"></head>\
          <body><main class=\"page\"><section class=\"card\"><h1>NET CASH Wallet</h1><h2>{t}</h2>{body}</section></main></body></html>",
         t = crate::html::escape(title)
     );

@@ -292,6 +292,26 @@ pub fn checkout(props: &CheckoutProps) -> Html {
             }
         })
     };
+    let on_wallet = {
+        let state = state.clone();
+        let in_flight = in_flight.clone();
+        let backend = props.backend.clone();
+        Callback::from(move |_| {
+            if *in_flight.borrow() || !state.is_open() || state.busy != Busy::Idle {
+                return;
+            }
+            state.dispatch(Action::SubmitWallet);
+            *in_flight.borrow_mut() = true;
+            let dispatcher = state.dispatcher();
+            let backend = backend.clone();
+            let in_flight = in_flight.clone();
+            spawn_local(async move {
+                let result = backend.pay(&crate::api::PayRequest::NetcashWallet).await;
+                *in_flight.borrow_mut() = false;
+                dispatcher.dispatch(Action::PayDone(result));
+            });
+        })
+    };
     let on_cancel = {
         let state = state.clone();
         let in_flight = in_flight.clone();
@@ -365,6 +385,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                     on_option,
                     on_press,
                     on_submit,
+                    on_wallet,
                 };
                 body.push(
                     state

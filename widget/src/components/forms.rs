@@ -23,6 +23,8 @@ pub struct FormCallbacks {
     /// A pointer went down on the pay button (before a field's blur).
     pub on_press: Callback<()>,
     pub on_submit: Callback<()>,
+    /// NET CASH Wallet was chosen instead of typing an ID.
+    pub on_wallet: Callback<()>,
 }
 
 /// The chosen method's form (`None`: this page has none for it).
@@ -63,6 +65,13 @@ pub fn method_form(method: &Method, s: &State, amount: Yen, cb: &FormCallbacks) 
     }
     listen(&mut button, onpointerdown::Wrapper::new(cb.on_press.reform(|_: PointerEvent| ())));
     children.push(button.into());
+    if *method == Method::Netcash {
+        let mut wallet = tag("button", &[("type", "button"), ("id", "netcash-wallet-button"), ("class", "button button-secondary")]);
+        flag(&mut wallet, "disabled", busy);
+        wallet.add_child(text(t.wallet_button));
+        listen(&mut wallet, yew::html::onclick::Wrapper::new(cb.on_wallet.reform(|_: MouseEvent| ())));
+        children.push(wallet.into());
+    }
     let mut form = tag("form", &[("class", "pay-form"), ("novalidate", "novalidate")]);
     listen(&mut form, onsubmit::Wrapper::new(cb.on_submit.reform(|e: SubmitEvent| e.prevent_default())));
     form.add_children(children);

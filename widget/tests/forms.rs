@@ -409,6 +409,24 @@ async fn au_sends_the_whole_page_to_the_provider() {
 }
 
 #[wasm_bindgen_test]
+async fn netcash_wallet_sends_the_page_to_net_cash_without_an_id() {
+    let page = open_phone(&only("netcash"), Lang::Ja).await;
+    assert_eq!(page.text("#netcash-wallet-button"), "NET CASH Walletで支払う");
+    *page.fake.pay_answer.borrow_mut() = Some(Ok(PayOk {
+        status: Status::Redirect,
+        next: None,
+        redirect: Some("http://127.0.0.1:8787/sandbox/netcash/wallet/login?session=ws_1".into()),
+    }));
+    page.click("#netcash-wallet-button").await;
+    // No ID was typed and none is checked: the wallet chooses one.
+    assert_eq!(page.sent(), ["pay netcash-wallet {}"]);
+    assert!(page.find("#netcash-id-error").is_none() || page.text("#netcash-id-error").is_empty());
+    page.answered().await;
+    assert_eq!(*page.fake.redirected.borrow(), ["http://127.0.0.1:8787/sandbox/netcash/wallet/login?session=ws_1"]);
+    assert!(page.get("#netcash-wallet-button").has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
 async fn au_redirect_urls_are_checked() {
     // The model drops anything but http(s) URLs: the page shows an error.
     let page = Page::open(&only("au"), Lang::En).await;

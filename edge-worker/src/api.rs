@@ -578,26 +578,7 @@ async fn list_payments(db: &D1Database, merchant: &Merchant, url: &worker::Url) 
         sql.push_str(&format!(" AND {clause} ?{}", args.len()));
     };
     if let Some(st) = q.get("status") {
-        const STATUSES: [shared::payment::Status; 14] = {
-            use shared::payment::Status::*;
-            [
-                Pending,
-                Processing,
-                Held,
-                Authorized,
-                Paid,
-                PartiallyRefunded,
-                Refunded,
-                Cancelled,
-                Failed,
-                Expired,
-                RejectedByMerchant,
-                RefundRequired,
-                UnderInvestigation,
-                ChargedBack,
-            ]
-        };
-        if !STATUSES.iter().any(|s| s.code() == st) {
+        if !shared::payment::Status::ALL.iter().any(|s| s.code() == st) {
             return Err(err(400, "invalid_query", format!("status {st} is not a payment status")));
         }
     }

@@ -43,6 +43,24 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of the life cycle.
+    pub const ALL: [Status; 14] = [
+        Status::Pending,
+        Status::Processing,
+        Status::Held,
+        Status::Authorized,
+        Status::Paid,
+        Status::PartiallyRefunded,
+        Status::Refunded,
+        Status::Cancelled,
+        Status::Failed,
+        Status::Expired,
+        Status::RejectedByMerchant,
+        Status::RefundRequired,
+        Status::UnderInvestigation,
+        Status::ChargedBack,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Status::Pending => "pending",

@@ -67,6 +67,14 @@ describe('webhooks', () => {
     assert.equal(result.attempts[0].url, `${merchant.base}/notify`);
   });
 
+  it('a checkout nobody opens expires on time and the merchant hears of it (the sweep wakes its payment)', async () => {
+    const pay = await openCheckout(worker, purchase(merchant, { limit_second: '60' }));
+    await advanceClock(worker, 61);
+    const got = await eventually(() => merchant.accepted().find((w) => w.payload?.data?.tracking_id === pay), { what: 'payment.expired' });
+    assert.equal(got.payload.type, 'payment.expired');
+    assert.equal(got.payload.data.status, 'expired');
+  });
+
   it('the merchant down for three simulated days, then up: every event arrives once, in order, same ids', async () => {
     merchant.webhookStatus = 503;
     const a = await paidThenRefundRequired();

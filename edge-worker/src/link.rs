@@ -10,7 +10,7 @@ use worker::{Env, Request, Response};
 
 use crate::config::Config;
 use crate::html;
-use crate::payment_do::{self, Offer, Payment};
+use crate::payment_do::{Offer, Payment};
 use crate::store::{self, Merchant};
 use crate::util;
 
@@ -92,11 +92,6 @@ pub async fn create(
     }
     let payment_id = util::new_id("pay");
     let expires_at = now.0 + request.limit_second as i64;
-    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &request.order_id, request.amount.get(), now.0, expires_at)
-        .await?
-    {
-        return Ok(Err(PurchaseError::OrderIdReused));
-    }
     let payment = Payment {
         id: payment_id.clone(),
         merchant_id: request.merchant_id,
@@ -132,9 +127,14 @@ pub async fn create(
         events: vec![],
         batch_refunds: vec![],
     };
-    let resp = payment_do::call(env, &payment_id, worker::Method::Post, "/init", Some(serde_json::to_string(&payment)?)).await?;
-    if resp.status_code() != 201 {
-        return Err(worker::Error::RustError(format!("payment object refused init: {}", resp.status_code())));
+    // The payment's object takes the record from D1 on first use: a
+    // checkout costs one D1 write, and no object exists for pages nobody
+    // opens until a sweep expires them.
+    let record = serde_json::to_string(&payment)?;
+    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &payment.order_id, payment.amount.get(), now.0, expires_at, &record)
+        .await?
+    {
+        return Ok(Err(PurchaseError::OrderIdReused));
     }
     Ok(Ok(payment_id))
 }

@@ -223,6 +223,8 @@ pub struct PaymentObject {
     /// Set while deliveries run, so the alarm and a sweep never send the
     /// same event twice at once.
     delivering: Cell<bool>,
+    /// This object's payment id, from the first request (its name).
+    payment_id: std::cell::RefCell<Option<String>>,
 }
 
 const KEY: &str = "payment";
@@ -239,8 +241,21 @@ impl PaymentObject {
         Ok(Ctx { config, clock })
     }
 
+    /// The payment. A checkout is first written to D1 with its order id;
+    /// its object takes it from there the first time it is asked for
+    /// anything (the shopper's page, a sweep), and owns it from then on.
     async fn load(&self) -> worker::Result<Option<Payment>> {
-        self.state.storage().get::<Payment>(KEY).await
+        if let Some(p) = self.state.storage().get::<Payment>(KEY).await? {
+            return Ok(Some(p));
+        }
+        let Some(id) = self.payment_id.borrow().clone() else { return Ok(None) };
+        let config = Config::from_env(&self.env)?;
+        let db = store::db(&self.env, config.sandbox).await?;
+        let Some(p) = store::payment_record(&db, &id).await? else { return Ok(None) };
+        self.state.storage().put(KEY, &p).await?;
+        let clock = Clock::load(&self.env, &config).await?;
+        self.schedule(&Ctx { config, clock }, &p).await?;
+        Ok(Some(p))
     }
 
     async fn merchant(&self, ctx: &Ctx, p: &Payment) -> worker::Result<Merchant> {
@@ -837,23 +852,16 @@ impl PaymentObject {
 
 impl DurableObject for PaymentObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, delivering: Cell::new(false) }
+        Self { state, env, delivering: Cell::new(false), payment_id: std::cell::RefCell::new(None) }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Some(id) = req.headers().get("x-payment-id")?.filter(|id| crate::checkout::valid_payment_id(id)) {
+            self.payment_id.replace(Some(id));
+        }
         let ctx = self.ctx().await?;
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (worker::Method::Post, "/init") => {
-                let p: Payment = req.json().await?;
-                if self.load().await?.is_some() {
-                    return json(409, &serde_json::json!({"error": {"code": "exists"}}));
-                }
-                // The index row was written with the order id, due at expiry.
-                self.state.storage().put(KEY, &p).await?;
-                self.schedule(&ctx, &p).await?;
-                json(201, &serde_json::json!({"id": p.id}))
-            }
             (worker::Method::Get, "/record") => match self.update(&ctx, |_, _| Ok(())).await? {
                 Ok(((), p)) => json(200, &p),
                 Err(r) => shopper_error(r.status, r.code, &r.message, None),
@@ -901,11 +909,13 @@ pub fn stub(env: &Env, payment_id: &str) -> worker::Result<worker::Stub> {
 pub async fn call(env: &Env, payment_id: &str, method: worker::Method, op: &str, body: Option<String>) -> worker::Result<Response> {
     let mut init = worker::RequestInit::new();
     init.with_method(method);
+    let h = worker::Headers::new();
+    h.set("x-payment-id", payment_id)?;
     if let Some(b) = body {
-        let h = worker::Headers::new();
         h.set("content-type", "application/json")?;
-        init.with_headers(h).with_body(Some(b.into()));
+        init.with_body(Some(b.into()));
     }
+    init.with_headers(h);
     let req = Request::new_with_init(&format!("https://payment{op}"), &init)?;
     stub(env, payment_id)?.fetch_with_request(req).await
 }

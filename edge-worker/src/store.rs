@@ -54,6 +54,7 @@ const SCHEMA: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         due_at INTEGER,
+        record TEXT,
         UNIQUE (merchant_id, order_id))",
     "CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments (merchant_id, created_at)",
     "CREATE INDEX IF NOT EXISTS payments_due ON payments (due_at)",
@@ -286,11 +287,12 @@ pub async fn insert_payment(
     amount: u64,
     now: i64,
     due_at: i64,
+    record: &str,
 ) -> worker::Result<bool> {
     let res = db
         .prepare(
-            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at)
-             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7)
+            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at, record)
+             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7, ?8)
              ON CONFLICT (merchant_id, order_id) DO NOTHING",
         )
         .bind(&[
@@ -301,6 +303,7 @@ pub async fn insert_payment(
             JsValue::from_f64(amount as f64),
             JsValue::from_f64(now as f64),
             JsValue::from_f64(due_at as f64),
+            record.into(),
         ])?
         .run()
         .await?;
@@ -363,6 +366,16 @@ pub async fn set_clock_offset(db: &D1Database, offset: i64) -> worker::Result<()
     Ok(())
 }
 
+/// The payment as its checkout was created, for its object's first use.
+pub async fn payment_record(db: &D1Database, payment_id: &str) -> worker::Result<Option<crate::payment_do::Payment>> {
+    let record: Option<Option<String>> =
+        db.prepare("SELECT record FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(Some("record")).await?;
+    match record.flatten() {
+        Some(json) => Ok(Some(serde_json::from_str(&json)?)),
+        None => Ok(None),
+    }
+}
+
 pub async fn payment_exists(db: &D1Database, payment_id: &str) -> worker::Result<bool> {
     let row: Option<serde_json::Value> =
         db.prepare("SELECT payment_id FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(None).await?;
@@ -401,6 +414,7 @@ pub struct Maintenance {
 }
 
 pub async fn add_maintenance(db: &D1Database, m: &Maintenance) -> worker::Result<()> {
+    forget_maintenance();
     db.prepare("INSERT INTO maintenance (id, method, starts_at, ends_at, note) VALUES (?1, ?2, ?3, ?4, ?5)")
         .bind(&[
             m.id.as_str().into(),
@@ -415,6 +429,7 @@ pub async fn add_maintenance(db: &D1Database, m: &Maintenance) -> worker::Result
 }
 
 pub async fn delete_maintenance(db: &D1Database, id: &str) -> worker::Result<bool> {
+    forget_maintenance();
     let r = db.prepare("DELETE FROM maintenance WHERE id = ?1").bind(&[id.into()])?.run().await?;
     Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
 }
@@ -441,12 +456,32 @@ pub async fn maintenance_windows(db: &D1Database, now: i64) -> worker::Result<Ve
         .collect())
 }
 
-/// The methods under maintenance at `now`.
+thread_local! {
+    static WINDOWS: std::cell::RefCell<Option<(Vec<Maintenance>, f64)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Forgets this isolate's copy of the maintenance windows (after a change).
+pub fn forget_maintenance() {
+    WINDOWS.with(|w| w.replace(None));
+}
+
+/// The methods under maintenance at `now`. The windows are read through a
+/// short per-isolate cache (as merchants are): they are few and change
+/// rarely, and each is checked against `now` here.
 pub async fn methods_under_maintenance(db: &D1Database, now: i64) -> worker::Result<Vec<Method>> {
-    Ok(maintenance_windows(db, now)
-        .await?
+    let real = js_sys::Date::now();
+    let cached = WINDOWS.with(|w| w.borrow().as_ref().filter(|(_, at)| real - at < MERCHANT_CACHE_MS).map(|(v, _)| v.clone()));
+    let windows = match cached {
+        Some(v) => v,
+        None => {
+            let v = maintenance_windows(db, i64::MIN).await?;
+            WINDOWS.with(|w| w.replace(Some((v.clone(), real))));
+            v
+        }
+    };
+    Ok(windows
         .into_iter()
-        .filter(|m| m.starts_at <= now)
+        .filter(|m| m.starts_at <= now && now < m.ends_at)
         .filter_map(|m| Method::from_code(&m.method))
         .collect())
 }

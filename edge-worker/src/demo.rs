@@ -79,9 +79,12 @@ pub async fn route(mut req: Request, config: &Config, rest: &str) -> worker::Res
                  <span lang=\"en\">The sandbox merchant's sample shop. \"Buy\" opens the hosted payment page.</span></p>\
                  <ul class=\"items\">{items}</ul>\
                  <section class=\"card\"><h2>テスト用の値 / Test values</h2><ul>\
-                 <li>NET CASH ID: <code>ABCD1234EFGH5678</code> — 残高 10,000円 / balance 10,000 JPY</li>\
-                 <li><code>ABCD1234EFGH0000</code> — 残高不足 / insufficient balance</li>\
-                 <li><code>ABCD1234EFGH9999</code> — 利用停止 / suspended</li></ul></section>"
+                 <li>NET CASH: <code>ABCD1234EFGH5678</code> (10,000円), <code>…0000</code> 残高不足 / no balance, <code>…9999</code> 利用停止 / suspended; \
+                 Wallet: <code>wallet-ok</code></li>\
+                 <li>プリペイド / Prepaid: <code>1234567812345678</code>, <code>…0000</code> 残高不足 / no balance</li>\
+                 <li>au: <code>au-ok</code> (任意のパスワード / any password), <code>au-limit</code>, <code>au-overdue</code>, <code>au-restricted</code></li>\
+                 <li>NP後払い / NP postpaid: <code>…@example.jp</code> 承認 / approved, <code>…@hold.example</code> 保留 / held, <code>…@decline.example</code> 否決 / declined</li>\
+                 <li>カード / Card: <code>4111 1111 1111 1111</code> (JPO), <code>4242 4242 4242 4242</code>, <code>5555 5555 5555 4444</code>, <code>4000 0000 0000 0002</code> 拒否 / declined</li></ul></section>"
             );
             html::simple_page("Kessai デモショップ / Demo shop", &main, "'self'")
         }

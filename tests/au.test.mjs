@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import {
-  ARTIFACTS, advanceClock, api, eventually, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
+  ARTIFACTS, advanceClock, api, eventually, hiddenFields, openCheckout, returnForm, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
 } from './lib/harness.mjs';
 
 const AU_SECRET = 'au-sandbox-api-secret';
@@ -47,21 +47,9 @@ function auPurchase(overrides = {}) {
   return purchase(merchant, { pay_method: 'au', cust_code: `au-cust-${process.pid}-${Date.now()}-${seq}`, ...overrides });
 }
 
-const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const hidden = (html, name) => {
-  const m = html.match(new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`));
-  return m ? unescape(m[1]) : undefined;
-};
+const hidden = (html, name) => hiddenFields(html)[name];
 
 /** The auto-submitted form of a page: its action and fields. */
-function returnForm(html) {
-  const m = html.match(/<form id="return-form" method="post" action="([^"]+)"/);
-  assert.ok(m, `no return form in: ${html.slice(0, 400)}`);
-  const fields = {};
-  for (const [, k, v] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[k] = unescape(v);
-  return { action: unescape(m[1]), fields };
-}
-
 /** The signature of an au result, as KDDI computes it (RFC 3986 canonical string, HMAC-SHA256 hex). */
 function signResult(fields, secret = AU_SECRET) {
   const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());

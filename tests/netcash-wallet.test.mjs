@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { api, openCheckout, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
+import { api, hiddenFields, openCheckout, purchase, returnForm, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
 
 let worker;
 let merchant;
@@ -18,12 +18,6 @@ after(async () => {
 });
 beforeEach(() => merchant.reset());
 
-const unescape = (v) => v.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-function hiddenFields(html) {
-  const f = {};
-  for (const [, k, v] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) f[k] = unescape(v);
-  return f;
-}
 async function post(url, fields) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
   return { status: res.status, html: await res.text(), location: res.headers.get('location') };
@@ -43,8 +37,7 @@ async function walletResult(pay, { user = 'wallet-ok', id = 'WALLETA100001234', 
   assert.equal(picked.status, 200);
   const result = await post(`${worker.base}/sandbox/netcash/wallet/pay`, { session, user, netcash_id: id, action: cancel ? 'cancel' : 'pay' });
   assert.equal(result.status, 200, result.html);
-  const action = result.html.match(/action="([^"]+)"/)[1];
-  return { action: unescape(action), fields: hiddenFields(result.html), picker: picked.html };
+  return { ...returnForm(result.html), picker: picked.html };
 }
 
 describe('NET CASH Wallet', () => {

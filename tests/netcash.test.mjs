@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { api, openCheckout, purchase, startMerchant, startWorker, verifyReturnForm } from './lib/harness.mjs';
+import { api, openCheckout, purchase, returnForm, startMerchant, startWorker, verifyReturnForm } from './lib/harness.mjs';
 
 let worker;
 let merchant;
@@ -18,15 +18,6 @@ after(async () => {
   await merchant?.close();
 });
 beforeEach(() => merchant.reset());
-
-function returnForm(html) {
-  const action = html.match(/<form id="return-form" method="post" action="([^"]+)"/)[1];
-  const fields = {};
-  for (const [, k, v] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[k] = v.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-  }
-  return { action, fields };
-}
 
 async function balance(id) {
   return (await api(worker, 'GET', `/sandbox/netcash/ids/${id}`)).json.balance;

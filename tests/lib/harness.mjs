@@ -348,3 +348,22 @@ export async function setClock(worker, unixSeconds) {
 export function jstTime(local) {
   return Math.floor(Date.parse(`${local}:00+09:00`) / 1000);
 }
+
+/** Undoes our HTML escaping of attribute values. */
+export function unescapeHtml(v) {
+  return v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The hidden fields of a page's forms, by name. */
+export function hiddenFields(html) {
+  const fields = {};
+  for (const [, k, v] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[k] = unescapeHtml(v);
+  return fields;
+}
+
+/** An auto-submitted form (`#return-form`): its action and fields. */
+export function returnForm(html) {
+  const m = html.match(/<form id="return-form" method="post" action="([^"]+)"/);
+  if (!m) throw new Error(`no return form in: ${html.slice(0, 400)}`);
+  return { action: unescapeHtml(m[1]), fields: hiddenFields(html) };
+}

@@ -9,17 +9,14 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import {
-  ARTIFACTS, advanceClock, api, eventually, hiddenFields, openCheckout, returnForm, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
+  ARTIFACTS, advanceClock, api, eventually, hiddenFields, launchChromium, openCheckout, returnForm, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
 } from './lib/harness.mjs';
 
 const AU_SECRET = 'au-sandbox-api-secret';
 const AU_MERCHANT = 'AU0001';
 const RESULT_FIELDS = ['merchant_code', 'transaction_id', 'service_ref', 'result', 'error_code', 'payment_method', 'open_id',
   'amount', 'started_at', 'completed_at', 'timestamp'];
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true,
   userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36' };
 
@@ -31,7 +28,7 @@ before(async () => {
   merchant = await startMerchant();
   worker = await startWorker();
   merchant.workerBase = worker.base;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -6,11 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
-import { ARTIFACTS, purchase, startMerchant, startWorker } from './lib/harness.mjs';
+import { ARTIFACTS, launchChromium, purchase, startMerchant, startWorker } from './lib/harness.mjs';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 
 let worker;
 let merchant;
@@ -20,7 +17,7 @@ before(async () => {
   merchant = await startMerchant();
   worker = await startWorker();
   merchant.workerBase = worker.base;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

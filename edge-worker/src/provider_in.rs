@@ -210,7 +210,7 @@ pub async fn netcash(mut req: Request, env: &Env, config: &Config) -> worker::Re
     }
     let body = req.text().await?;
     let path = req.path();
-    let refused = crate::sandbox::verify_signed("netcash", &req, &path, &body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0);
+    let refused = crate::connectors::verify_signed("netcash", &req, &path, &body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0);
     let Ok(n) = serde_json::from_str::<Notice>(&body) else {
         return json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "not a NET CASH notification"}}));
     };
@@ -250,7 +250,7 @@ pub async fn au_notify(mut req: Request, env: &Env, config: &Config) -> worker::
     }
     let body = req.text().await?;
     let path = req.path();
-    let refused = crate::sandbox::verify_signed("au", &req, &path, &body, &config.au.merchant_code, &config.au.secret, util::now().0);
+    let refused = crate::connectors::verify_signed("au", &req, &path, &body, &config.au.merchant_code, &config.au.secret, util::now().0);
     let Ok(n) = serde_json::from_str::<Notice>(&body) else {
         return json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "not an au notification"}}));
     };

@@ -5,8 +5,7 @@
 //    workerd (goal ≥ 0.7×).
 
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { openCheckout, postPurchase, purchase, startMerchant, startWorker } from '../lib/harness.mjs';
+import { launchChromium, openCheckout, postPurchase, purchase, startMerchant, startWorker } from '../lib/harness.mjs';
 
 const merchant = await startMerchant();
 const worker = await startWorker();
@@ -14,10 +13,7 @@ merchant.workerBase = worker.base;
 
 try {
   // 1. Page weight.
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
   const pay = await openCheckout(worker, purchase(merchant));
   const resources = [];

@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -366,4 +367,14 @@ export function returnForm(html) {
   const m = html.match(/<form id="return-form" method="post" action="([^"]+)"/);
   if (!m) throw new Error(`no return form in: ${html.slice(0, 400)}`);
   return { action: unescapeHtml(m[1]), fields: hiddenFields(html) };
+}
+
+/** Debian's headless Chromium, with the flags this machine needs (no background networking). */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
 }

@@ -9,6 +9,8 @@ pub mod netcash;
 pub mod np;
 pub mod prepaid;
 
+use worker::{Request, Response};
+
 use crate::config::ProviderEndpoint;
 use crate::util;
 
@@ -23,4 +25,35 @@ pub fn signed_headers(prefix: &str, ep: &ProviderEndpoint, method: &str, path: &
         (format!("x-{prefix}-signature"), sig),
         ("content-type".into(), "application/json".into()),
     ]
+}
+
+/// Checks the `x-<prefix>-*` headers that [`signed_headers`] makes: a
+/// sandbox verifying our calls, and we verifying a provider's
+/// notifications signed the same way. Returns the refusal to send if they
+/// do not verify.
+pub fn verify_signed(
+    prefix: &str,
+    req: &Request,
+    path: &str,
+    body: &str,
+    merchant_code: &str,
+    secret: &str,
+    now: i64,
+) -> Option<worker::Result<Response>> {
+    let h = |name: &str| req.headers().get(&format!("x-{prefix}-{name}")).ok().flatten().unwrap_or_default();
+    let refuse = |code: &str, msg: &str| {
+        Some(crate::util::json(401, &serde_json::json!({"result": "NG", "status": "unauthorized", "error_code": code, "message": msg})))
+    };
+    if h("merchant") != merchant_code {
+        return refuse("E_AUTH", "unknown merchant code");
+    }
+    let Ok(ts) = h("timestamp").parse::<i64>() else { return refuse("E_AUTH", "timestamp missing") };
+    if (now - ts).abs() > 300 {
+        return refuse("E_AUTH", "timestamp outside 300 seconds");
+    }
+    let method = req.method().to_string();
+    if !shared::signing::verify_api_signature(secret.as_bytes(), ts, &method, path, body.as_bytes(), &h("signature")) {
+        return refuse("E_AUTH", "signature mismatch");
+    }
+    None
 }

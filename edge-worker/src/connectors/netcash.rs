@@ -86,6 +86,10 @@ pub fn map_answer(out: &HttpOutcome) -> DebitOutcome {
     }
 }
 
+/// The fields of the signed result NET CASH Wallet sends back with the
+/// shopper, in signing order (the signature is the form hashcode over them).
+pub const WALLET_RESULT_FIELDS: [&str; 7] = ["session_id", "request_id", "result", "transaction_id", "error_code", "id_last4", "timestamp"];
+
 pub struct Netcash<'a> {
     pub endpoint: &'a ProviderEndpoint,
 }

@@ -10,8 +10,7 @@ use shared::signing::verify_hex_mac;
 use worker::{Request, Response};
 
 use super::{refused, shopper_error, Ctx, Payment, PaymentObject};
-use crate::connectors::netcash::{DebitOutcome, Netcash};
-use crate::sandbox::netcash::WALLET_RESULT_FIELDS;
+use crate::connectors::netcash::{DebitOutcome, Netcash, WALLET_RESULT_FIELDS};
 use crate::util::{self, json};
 
 /// How old a returned result may be (real seconds).

@@ -204,7 +204,7 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
     if !path.starts_with("/api/") {
         return page_error(404, "ページが見つかりません。", "Page not found.");
     }
-    if let Some(refusal) = super::verify_signed("au", req, path, body, &config.au.merchant_code, &config.au.secret, util::now().0) {
+    if let Some(refusal) = crate::connectors::verify_signed("au", req, path, body, &config.au.merchant_code, &config.au.secret, util::now().0) {
         return refusal;
     }
     if path == "/api/v1/payments" && method == worker::Method::Post {

@@ -11,6 +11,7 @@ use shared::rules::{check_netcash_refund, netcash_batch};
 use shared::time::UnixTime;
 
 use crate::config::Config;
+use crate::connectors::netcash::WALLET_RESULT_FIELDS;
 use crate::util::{self, json};
 
 pub const INITIAL_BALANCE: u64 = 10_000;
@@ -117,7 +118,7 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     }
 
     if let Some(refusal) =
-        super::verify_signed("netcash", req, path, body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0)
+        crate::connectors::verify_signed("netcash", req, path, body, &config.netcash.merchant_code, &config.netcash.secret, util::now().0)
     {
         return refusal;
     }
@@ -319,8 +320,6 @@ struct WalletSession {
     done: bool,
 }
 
-/// The fields of the signed result the wallet sends back, in signing order.
-pub const WALLET_RESULT_FIELDS: [&str; 7] = ["session_id", "request_id", "result", "transaction_id", "error_code", "id_last4", "timestamp"];
 
 async fn wallet_session(storage: &Storage, config: &Config, body: &str) -> worker::Result<Response> {
     #[derive(Deserialize)]

@@ -238,7 +238,7 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
         return Ok(r);
     }
     let ep = &config.np.endpoint;
-    if let Some(refusal) = super::verify_signed("np", req, path, body, &ep.merchant_code, &ep.secret, util::now().0) {
+    if let Some(refusal) = crate::connectors::verify_signed("np", req, path, body, &ep.merchant_code, &ep.secret, util::now().0) {
         return refusal;
     }
     let method = req.method();

@@ -61,7 +61,7 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
         let c = storage.get::<Card>(&card_key(number)).await?.unwrap_or_else(|| card(number));
         return json(200, &serde_json::json!({"balance": c.balance}));
     }
-    if let Some(refusal) = super::verify_signed("prepaid", req, path, body, &config.prepaid.merchant_code, &config.prepaid.secret, util::now().0) {
+    if let Some(refusal) = crate::connectors::verify_signed("prepaid", req, path, body, &config.prepaid.merchant_code, &config.prepaid.secret, util::now().0) {
         return refusal;
     }
     if req.method() != worker::Method::Post {

@@ -32,6 +32,9 @@ pub struct ProviderEndpoint {
     pub base_url: String,
     pub merchant_code: String,
     pub secret: String,
+    /// How long a call may take before its answer counts as unclear
+    /// (`PROVIDER_TIMEOUT_MS`).
+    pub timeout_ms: u32,
 }
 
 impl std::fmt::Debug for ProviderEndpoint {
@@ -53,6 +56,8 @@ pub struct CybersourceEndpoint {
     pub key_id: String,
     /// Base64, as CyberSource's Business Center hands it out.
     pub shared_secret: String,
+    /// How long a call may take before its answer counts as unclear.
+    pub timeout_ms: u32,
 }
 
 impl CybersourceEndpoint {
@@ -118,6 +123,7 @@ impl NpSettings {
                 base_url: var(env, "NP_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "NP_SHOP_CODE")?,
                 secret: var(env, "NP_API_SECRET")?,
+                timeout_ms: provider_timeout_ms(env),
             },
             notify_secret: var(env, "NP_NOTIFY_SECRET")?,
             notify_url: var(env, "NP_NOTIFY_URL").unwrap_or_else(|_| format!("{public_base_url}/provider/np/notify")),
@@ -147,23 +153,27 @@ impl Config {
                 base_url: var(env, "NETCASH_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "NETCASH_MERCHANT_CODE")?,
                 secret: var(env, "NETCASH_API_SECRET")?,
+                timeout_ms: provider_timeout_ms(env),
             },
             netcash_notify_url: var(env, "NETCASH_NOTIFY_URL")?,
             prepaid: ProviderEndpoint {
                 base_url: var(env, "PREPAID_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "PREPAID_SHOP_CODE")?,
                 secret: var(env, "PREPAID_API_SECRET")?,
+                timeout_ms: provider_timeout_ms(env),
             },
             cybersource: CybersourceEndpoint {
                 base_url: var(env, "CYBERSOURCE_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_id: var(env, "CYBERSOURCE_MERCHANT_ID")?,
                 key_id: var(env, "CYBERSOURCE_KEY_ID")?,
                 shared_secret: var(env, "CYBERSOURCE_SHARED_SECRET")?,
+                timeout_ms: provider_timeout_ms(env),
             },
             au: ProviderEndpoint {
                 base_url: var(env, "AU_BASE_URL")?.trim_end_matches('/').to_string(),
                 merchant_code: var(env, "AU_MERCHANT_CODE")?,
                 secret: var(env, "AU_API_SECRET")?,
+                timeout_ms: provider_timeout_ms(env),
             },
             pagecon_timeout_ms: var(env, "PAGECON_TIMEOUT_MS")?
                 .parse()
@@ -174,4 +184,10 @@ impl Config {
             sandbox: var(env, "SANDBOX").map(|v| v == "on").unwrap_or(false),
         })
     }
+}
+
+/// How long a provider call may take (`PROVIDER_TIMEOUT_MS`, default 15 s):
+/// past it the answer is unclear and the operation is reconciled.
+fn provider_timeout_ms(env: &Env) -> u32 {
+    env.var("PROVIDER_TIMEOUT_MS").ok().and_then(|v| v.to_string().parse().ok()).filter(|ms| *ms >= 100).unwrap_or(15_000)
 }

@@ -13,7 +13,6 @@ use super::signed_headers;
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
-const TIMEOUT_MS: u32 = 15_000;
 
 /// `POST /api/v1/payments`: what the shopper is about to pay.
 #[derive(Serialize, Debug)]
@@ -222,7 +221,7 @@ impl Au<'_> {
         let headers = signed_headers("au", self.endpoint, method.as_ref(), path, &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let body = (!body.is_empty()).then_some(body);
-        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, body, TIMEOUT_MS).await
+        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, body, self.endpoint.timeout_ms).await
     }
 }
 

@@ -33,7 +33,6 @@ use worker::Method;
 use crate::config::CybersourceEndpoint;
 use crate::util::{self, HttpOutcome};
 
-const TIMEOUT_MS: u32 = 20_000;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -386,7 +385,7 @@ impl Cybersource<'_> {
         headers.push(("content-type", "application/json".into()));
         headers.push(("accept", "application/hal+json;charset=utf-8".into()));
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        util::send(Method::Post, &format!("{}{}", self.endpoint.base_url, path), &headers, Some(body), TIMEOUT_MS).await
+        util::send(Method::Post, &format!("{}{}", self.endpoint.base_url, path), &headers, Some(body), self.endpoint.timeout_ms).await
     }
 }
 

@@ -9,10 +9,42 @@ pub mod netcash;
 pub mod np;
 pub mod prepaid;
 
+use serde::{Deserialize, Serialize};
 use worker::{Request, Response};
 
 use crate::config::ProviderEndpoint;
 use crate::util;
+
+/// What a provider said about one operation that moves money (or may
+/// have): the one outcome type of every connector's operations and of their
+/// status queries. The payment journal records it as the operation's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done at the provider; `id` is the provider's reference for it.
+    Done { id: String },
+    /// The provider refused it: nothing moved.
+    Refused { code: String },
+    /// (Status queries) the provider has no such operation: it never
+    /// happened, and sending it again with the same key is safe.
+    NotFound,
+    /// No clear answer (timeout, 5xx, dropped connection, unknown status):
+    /// money may have moved; the operation must be reconciled.
+    Unclear { why: String },
+}
+
+impl Outcome {
+    /// Maps an HTTP outcome whose answer was not understood, or did not
+    /// come, to `Unclear`; `None` when a clear answer arrived (status < 500)
+    /// and the caller should read it.
+    pub fn unclear_from(out: &util::HttpOutcome) -> Option<Outcome> {
+        match out.status {
+            None => Some(Outcome::Unclear { why: out.error.clone().unwrap_or_else(|| "no answer".into()) }),
+            Some(s) if s >= 500 => Some(Outcome::Unclear { why: format!("HTTP {s}: {}", util::excerpt(&out.body)) }),
+            Some(_) => None,
+        }
+    }
+}
 
 /// Headers that authenticate a call to a provider sandbox-style API:
 /// merchant code, timestamp and `v1=<hex HMAC-SHA256(secret, ts.METHOD.path.body)>`.

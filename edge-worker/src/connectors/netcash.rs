@@ -9,7 +9,6 @@ use super::signed_headers;
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
-const TIMEOUT_MS: u32 = 15_000;
 
 #[derive(Serialize)]
 struct DebitRequest<'a> {
@@ -169,7 +168,7 @@ impl Netcash<'_> {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let url = format!("{}{}", self.endpoint.base_url, path);
         let body = (!body.is_empty()).then_some(body);
-        util::send(method, &url, &headers, body, TIMEOUT_MS).await
+        util::send(method, &url, &headers, body, self.endpoint.timeout_ms).await
     }
 }
 

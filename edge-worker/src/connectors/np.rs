@@ -20,7 +20,6 @@ use super::signed_headers;
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
-const TIMEOUT_MS: u32 = 15_000;
 
 // ---- What we send -------------------------------------------------------
 
@@ -260,7 +259,7 @@ impl Np<'_> {
         let headers = signed_headers("np", self.endpoint, method.as_ref(), path, &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let body = (!body.is_empty()).then_some(body);
-        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, body, TIMEOUT_MS).await
+        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, body, self.endpoint.timeout_ms).await
     }
 }
 

@@ -8,7 +8,6 @@ use super::signed_headers;
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
-const TIMEOUT_MS: u32 = 15_000;
 
 #[derive(Serialize)]
 struct ChargeRequest<'a> {
@@ -86,7 +85,7 @@ impl Prepaid<'_> {
     async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
         let headers = signed_headers("prepaid", self.endpoint, method.as_ref(), path, &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, Some(body), TIMEOUT_MS).await
+        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, Some(body), self.endpoint.timeout_ms).await
     }
 }
 

@@ -11,7 +11,7 @@ use worker::{D1Database, Env, Method, Request, Response};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::payment_do::{self, Payment};
+use crate::payment_do::{self, Call, Payment};
 use crate::store;
 use crate::util::{self, json};
 
@@ -110,7 +110,7 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) ->
         if !crate::checkout::valid_payment_id(id) {
             return error(404, "payment_not_found", "no such payment");
         }
-        let mut rec = payment_do::call(env, id, Method::Get, "/record", None).await?;
+        let mut rec = payment_do::call(env, id, &Call::Record).await?;
         if rec.status_code() != 200 {
             return error(404, "payment_not_found", "no such payment");
         }
@@ -118,8 +118,16 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) ->
         if p.merchant_id != s.merchant_id || p.service_id != s.service_id {
             return error(404, "payment_not_found", "no such payment");
         }
-        let body = req.text().await?;
-        return payment_do::call(env, id, Method::Post, "/netcash-refund", Some(if body.is_empty() { "{}".into() } else { body })).await;
+        // A malformed amount is refused, never read as "everything".
+        let body = req.bytes().await?;
+        let amount = match shared::money::amount_in_body(&body, &["amount"]) {
+            Ok(a) => a,
+            Err(e) => return json(400, &serde_json::json!({"error": {"code": e.code, "message": e.message, "field": e.field}})),
+        };
+        // The page sends one Idempotency-Key per confirmation: a double
+        // submit is the same refund.
+        let key = req.headers().get("idempotency-key")?.filter(|k| !k.is_empty() && k.len() <= 255);
+        return payment_do::call(env, id, &Call::NetcashRefund { amount, key }).await;
     }
     error(404, "not_found", "no such administration endpoint")
 }

@@ -8,11 +8,12 @@ use shared::payment::Status;
 use shared::signing::{hex, sha256, verify_api_signature};
 use shared::url::{HttpUrl, OriginRule};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Method, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::payment_do::{self, Payment};
+use crate::payment_do::{self, Call, OperateBody, Payment};
+use shared::journal::OpKind;
 use crate::store::{self, Merchant};
 use crate::util;
 
@@ -31,6 +32,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/payments/{payment_id}/cancel"),
     ("POST", "/v1/payments/{payment_id}/refund"),
     ("POST", "/v1/payments/{payment_id}/shipment"),
+    ("POST", "/v1/webhooks/resend"),
 ];
 
 /// An API error: a status and a stable code, with a message for people.
@@ -172,7 +174,7 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config) -> worker::Res
             return err(400, "bad_idempotency_key", "Idempotency-Key is at most 255 characters").response();
         }
         let hash = hex(&sha256(&[method.as_bytes(), b" ", path_and_query.as_bytes(), b"\n", &body].concat()));
-        match claim_key(&db, &merchant.merchant_id, key, &hash, clock.now().0).await? {
+        match claim_key(&db, &merchant, key, &hash, util::now().0).await? {
             Claim::Mine => {}
             Claim::Replay(status, body) => {
                 let mut r = Response::ok(body)?.with_status(status);
@@ -188,16 +190,20 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config) -> worker::Res
             }
         }
     }
-    let result = dispatch(route, &params, &body, &url, env, config, &db, &merchant, &clock).await;
+    let provider_key = idem_key.as_deref().filter(|_| mutating).map(|k| provider_key(&merchant, k));
+    let result = dispatch(route, &params, &body, &url, env, config, &db, &merchant, &clock, provider_key).await;
     let (status, value) = match result {
         Ok((status, v)) => (status, v),
         Err(e) => (e.status, serde_json::json!({"error": {"code": e.code, "message": e.message}})),
     };
     if let (true, Some(key)) = (mutating, &idem_key) {
-        if status >= 500 {
-            release_key(&db, &merchant.merchant_id, key).await?;
+        if status >= 500 || status == 202 {
+            // Unclear (or failed on our side): the key stays this request's,
+            // unleased, so its retry resolves the same operation (the same
+            // provider key) and another body is still refused.
+            release_lease(&db, &merchant, key).await?;
         } else {
-            finish_key(&db, &merchant.merchant_id, key, status, &value.to_string()).await?;
+            finish_key(&db, &merchant, key, status, &value.to_string()).await?;
         }
     }
     util::json(status, &value)
@@ -210,19 +216,33 @@ enum Claim {
     OtherBody,
 }
 
-/// Claims an idempotency key atomically: the first request with a key runs,
-/// later ones with the same body get its answer for 24 hours.
-async fn claim_key(db: &D1Database, merchant: &str, key: &str, hash: &str, now: i64) -> worker::Result<Claim> {
-    db.prepare("DELETE FROM idempotency WHERE merchant_id = ?1 AND idem_key = ?2 AND created_at < ?3")
-        .bind(&[merchant.into(), key.into(), JsValue::from_f64((now - 86_400) as f64)])?
+/// How long a request holds its Idempotency-Key while it runs: a request
+/// that died frees its key after this, not after 24 hours.
+const KEY_LEASE_SECONDS: i64 = 60;
+
+/// The provider key of a merchant operation: derived from the merchant,
+/// the service and the `Idempotency-Key`, so a retry after a timeout
+/// reaches the provider as the same request.
+pub fn provider_key(merchant: &Merchant, idempotency_key: &str) -> String {
+    let digest = sha256(format!("{}\n{}\n{}", merchant.merchant_id, merchant.service_id, idempotency_key).as_bytes());
+    format!("ik_{}", &hex(&digest)[..40])
+}
+
+/// Claims an idempotency key atomically: the first request with a key runs
+/// (holding a lease), later ones with the same body get its answer for 24
+/// hours, or run again when the first ended unclear or its lease expired.
+async fn claim_key(db: &D1Database, m: &Merchant, key: &str, hash: &str, now: i64) -> worker::Result<Claim> {
+    let (mid, sid) = (m.merchant_id.as_str(), m.service_id.as_str());
+    db.prepare("DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND service_id = ?2 AND idem_key = ?3 AND created_at < ?4")
+        .bind(&[mid.into(), sid.into(), key.into(), JsValue::from_f64((now - 86_400) as f64)])?
         .run()
         .await?;
     let res = db
         .prepare(
-            "INSERT INTO idempotency (merchant_id, idem_key, request_hash, status, response, created_at) VALUES (?1, ?2, ?3, NULL, NULL, ?4)
-             ON CONFLICT (merchant_id, idem_key) DO NOTHING",
+            "INSERT INTO idempotency_keys (merchant_id, service_id, idem_key, request_hash, status, response, created_at, lease_until)
+             VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6) ON CONFLICT (merchant_id, service_id, idem_key) DO NOTHING",
         )
-        .bind(&[merchant.into(), key.into(), hash.into(), JsValue::from_f64(now as f64)])?
+        .bind(&[mid.into(), sid.into(), key.into(), hash.into(), JsValue::from_f64(now as f64), JsValue::from_f64((now + KEY_LEASE_SECONDS) as f64)])?
         .run()
         .await?;
     if res.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1 {
@@ -233,30 +253,51 @@ async fn claim_key(db: &D1Database, merchant: &str, key: &str, hash: &str, now: 
         request_hash: String,
         status: Option<f64>,
         response: Option<String>,
+        lease_until: f64,
     }
     let row: Option<Row> = db
-        .prepare("SELECT request_hash, status, response FROM idempotency WHERE merchant_id = ?1 AND idem_key = ?2")
-        .bind(&[merchant.into(), key.into()])?
+        .prepare("SELECT request_hash, status, response, lease_until FROM idempotency_keys WHERE merchant_id = ?1 AND service_id = ?2 AND idem_key = ?3")
+        .bind(&[mid.into(), sid.into(), key.into()])?
         .first(None)
         .await?;
     Ok(match row {
         None => Claim::InProgress,
         Some(r) if r.request_hash != hash => Claim::OtherBody,
         Some(Row { status: Some(s), response: Some(body), .. }) => Claim::Replay(s as u16, body),
-        Some(_) => Claim::InProgress,
+        Some(r) if (r.lease_until as i64) > now => Claim::InProgress,
+        Some(_) => {
+            // Unleased (ended unclear, or its request died): take it over,
+            // atomically against another retry doing the same.
+            let res = db
+                .prepare(
+                    "UPDATE idempotency_keys SET lease_until = ?5 WHERE merchant_id = ?1 AND service_id = ?2 AND idem_key = ?3
+                     AND status IS NULL AND lease_until <= ?4",
+                )
+                .bind(&[mid.into(), sid.into(), key.into(), JsValue::from_f64(now as f64), JsValue::from_f64((now + KEY_LEASE_SECONDS) as f64)])?
+                .run()
+                .await?;
+            if res.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1 {
+                Claim::Mine
+            } else {
+                Claim::InProgress
+            }
+        }
     })
 }
 
-async fn finish_key(db: &D1Database, merchant: &str, key: &str, status: u16, response: &str) -> worker::Result<()> {
-    db.prepare("UPDATE idempotency SET status = ?3, response = ?4 WHERE merchant_id = ?1 AND idem_key = ?2")
-        .bind(&[merchant.into(), key.into(), JsValue::from_f64(status as f64), response.into()])?
+async fn finish_key(db: &D1Database, m: &Merchant, key: &str, status: u16, response: &str) -> worker::Result<()> {
+    db.prepare("UPDATE idempotency_keys SET status = ?4, response = ?5 WHERE merchant_id = ?1 AND service_id = ?2 AND idem_key = ?3")
+        .bind(&[m.merchant_id.as_str().into(), m.service_id.as_str().into(), key.into(), JsValue::from_f64(status as f64), response.into()])?
         .run()
         .await?;
     Ok(())
 }
 
-async fn release_key(db: &D1Database, merchant: &str, key: &str) -> worker::Result<()> {
-    db.prepare("DELETE FROM idempotency WHERE merchant_id = ?1 AND idem_key = ?2").bind(&[merchant.into(), key.into()])?.run().await?;
+async fn release_lease(db: &D1Database, m: &Merchant, key: &str) -> worker::Result<()> {
+    db.prepare("UPDATE idempotency_keys SET lease_until = 0 WHERE merchant_id = ?1 AND service_id = ?2 AND idem_key = ?3")
+        .bind(&[m.merchant_id.as_str().into(), m.service_id.as_str().into(), key.into()])?
+        .run()
+        .await?;
     Ok(())
 }
 
@@ -282,7 +323,7 @@ async fn own_payment(env: &Env, merchant: &Merchant, id: &str) -> Result<Payment
     if !crate::checkout::valid_payment_id(id) {
         return Err(not_found());
     }
-    let mut resp = payment_do::call(env, id, Method::Get, "/record", None).await?;
+    let mut resp = payment_do::call(env, id, &Call::Record).await?;
     if resp.status_code() != 200 {
         return Err(not_found());
     }
@@ -300,6 +341,7 @@ fn payment_view(p: &Payment) -> serde_json::Value {
     o.insert("expires_at".into(), p.expires_at.into());
     o.insert("history".into(), serde_json::to_value(&p.history).unwrap_or_default());
     o.insert("events".into(), serde_json::to_value(&p.events).unwrap_or_default());
+    o.insert("operations".into(), serde_json::to_value(&p.journal).unwrap_or_default());
     v
 }
 
@@ -314,11 +356,23 @@ async fn dispatch(
     db: &D1Database,
     merchant: &Merchant,
     clock: &Clock,
+    provider_key: Option<String>,
 ) -> ApiResult {
     match ROUTES[route] {
         ("POST", "/v1/checkouts") => create_checkout(body, env, _config, db, merchant).await,
         ("GET", "/v1/merchant") => Ok((200, merchant_view(merchant))),
-        ("PUT", "/v1/merchant") => put_merchant(db, merchant, body).await,
+        ("PUT", "/v1/merchant") => {
+            let answer = put_merchant(db, merchant, body).await?;
+            // Events that waited for an endpoint go out now, in order.
+            if answer.1["webhook_url"].is_string() && answer.1["webhook_disabled_at"].is_null() {
+                for id in store::resumable_payments(db, Some((&merchant.merchant_id, &merchant.service_id)), 100).await? {
+                    if let Err(e) = payment_do::call(env, &id, &Call::Tick).await {
+                        worker::console_error!("resuming deliveries of {id}: {e}");
+                    }
+                }
+            }
+            Ok(answer)
+        }
         ("POST", "/v1/merchant/rotate") => rotate(db, merchant, body).await,
         ("GET", "/v1/payments") => list_payments(db, merchant, url).await,
         ("GET", "/v1/payments/{payment_id}") => Ok((200, payment_view(&own_payment(env, merchant, params[0]).await?))),
@@ -328,7 +382,7 @@ async fn dispatch(
         }
         ("POST", "/v1/payments/{payment_id}/events/{event_id}/resend") => {
             let p = own_payment(env, merchant, params[0]).await?;
-            let mut r = payment_do::call(env, &p.id, Method::Post, &format!("/resend/{}", params[1]), Some("{}".into())).await?;
+            let mut r = payment_do::call(env, &p.id, &Call::Resend { event_id: params[1].to_string() }).await?;
             let status = r.status_code();
             Ok((status, r.json().await?))
         }
@@ -338,33 +392,13 @@ async fn dispatch(
             if let Some(refusal) = method_rule_refusal(&p, action, clock) {
                 return Err(refusal);
             }
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Body {
-                amount: Option<u64>,
-            }
-            let b: Body = if body.is_empty() {
-                Body { amount: None }
-            } else {
-                serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{\"amount\": yen}}: {e}")))?
+            let amount = shared::money::amount_in_body(body, &["amount"]).map_err(|e| err(400, e.code, e.message))?;
+            let kind = match action {
+                "settle" => OpKind::Capture,
+                "cancel" => OpKind::Void,
+                _ => OpKind::Refund,
             };
-            if b.amount == Some(0) {
-                return Err(err(422, "invalid_amount", "amount must be at least 1 yen"));
-            }
-            let op = match action {
-                "settle" => "/settle",
-                "cancel" => "/void",
-                _ => "/refund",
-            };
-            let key = util::new_id("op");
-            let mut r = payment_do::call(env, &p.id, Method::Post, op, Some(serde_json::json!({"amount": b.amount, "key": key}).to_string())).await?;
-            let status = r.status_code();
-            let v: serde_json::Value = r.json().await?;
-            if status == 200 {
-                let p: Payment = serde_json::from_value(v)?;
-                return Ok((200, payment_view(&p)));
-            }
-            Ok((status, v))
+            operate(env, &p, OperateBody { kind, amount, key: provider_key }).await
         }
         ("POST", "/v1/payments/{payment_id}/shipment") => {
             let p = own_payment(env, merchant, params[0]).await?;
@@ -378,18 +412,73 @@ async fn dispatch(
                 serde_json::from_slice::<Body>(body).map_err(|e| err(400, "invalid_body", format!("expected {{}}: {e}")))?;
             }
             // The shipment fixes the sale for the whole screened amount.
-            let key = util::new_id("op");
-            let mut r = payment_do::call(env, &p.id, Method::Post, "/settle", Some(serde_json::json!({"amount": null, "key": key}).to_string())).await?;
-            let status = r.status_code();
-            let v: serde_json::Value = r.json().await?;
-            if status == 200 {
-                let p: Payment = serde_json::from_value(v)?;
-                return Ok((200, payment_view(&p)));
-            }
-            Ok((status, v))
+            operate(env, &p, OperateBody { kind: OpKind::Capture, amount: None, key: provider_key }).await
         }
+        ("POST", "/v1/webhooks/resend") => resend_failed(env, db, merchant, body).await,
         _ => Err(err(404, "no_such_route", "no such route")),
     }
+}
+
+/// A journaled operation on the payment's object, answered as the API
+/// answers: the payment (200), the operation being reconciled (202), or
+/// the refusal.
+async fn operate(env: &Env, p: &Payment, body: OperateBody) -> ApiResult {
+    let mut r = payment_do::call(env, &p.id, &Call::Operate(body)).await?;
+    let status = r.status_code();
+    let v: serde_json::Value = r.json().await?;
+    if status == 200 {
+        let p: Payment = serde_json::from_value(v)?;
+        return Ok((200, payment_view(&p)));
+    }
+    Ok((status, v))
+}
+
+/// `POST /v1/webhooks/resend`: sends again every webhook event still owed
+/// (failed, or waiting for an endpoint) created in `[from, to)`, in order
+/// per payment. Bounded: at most 500 payments per call (`more` says so).
+async fn resend_failed(env: &Env, db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Range {
+        from: i64,
+        to: i64,
+    }
+    let r: Range = serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{\"from\": unix seconds, \"to\": unix seconds}}: {e}")))?;
+    if r.from >= r.to || r.from < 0 {
+        return Err(err(422, "invalid_range", "from must be before to (Unix seconds)"));
+    }
+    if merchant.webhook_url.is_none() {
+        return Err(err(409, "no_webhook_url", "the merchant has no webhook URL; set one with PUT /v1/merchant"));
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT payment_id FROM payments WHERE merchant_id = ?1 AND service_id = ?2 AND created_at < ?3 AND updated_at >= ?4
+             ORDER BY created_at LIMIT 501",
+        )
+        .bind(&[merchant.merchant_id.as_str().into(), merchant.service_id.as_str().into(), JsValue::from_f64(r.to as f64), JsValue::from_f64(r.from as f64)])?
+        .all()
+        .await?
+        .results()?;
+    let more = rows.len() > 500;
+    let (mut sent, mut delivered, mut payments) = (0u64, 0u64, 0u64);
+    for row in rows.iter().take(500) {
+        let mut resp = payment_do::call(env, &row.payment_id, &Call::ResendFailed { from: r.from, to: r.to }).await?;
+        if resp.status_code() != 200 {
+            continue;
+        }
+        let v: serde_json::Value = resp.json().await?;
+        let s = v["sent"].as_u64().unwrap_or(0);
+        if s > 0 {
+            payments += 1;
+        }
+        sent += s;
+        delivered += v["delivered"].as_u64().unwrap_or(0);
+    }
+    Ok((200, serde_json::json!({"payments": payments, "sent": sent, "delivered": delivered, "more": more})))
 }
 
 /// What the method's rules (PRODUCT §2) refuse before anything is tried.

@@ -8,7 +8,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::config::Config;
 use crate::html;
-use crate::payment_do::{self, Payment};
+use crate::payment_do::{self, Call, Payment};
 use crate::store;
 use crate::util::{self, json};
 
@@ -44,7 +44,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             }
             html::page(200, html::checkout_shell(id), "'self'")
         }
-        (Method::Get, "session") => payment_do::call(env, id, Method::Get, "/session", None).await,
+        (Method::Get, "session") => payment_do::call(env, id, &Call::Session).await,
         (Method::Get | Method::Post, "au/return") => au_return(req, env, id).await,
         (Method::Post, "netcash-wallet/return") => wallet_return(req, env, id).await,
         (Method::Post, "netcash-wallet") => {
@@ -52,7 +52,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             if !ctype.starts_with("application/json") {
                 return json(415, &serde_json::json!({"error": {"code": "unsupported_media_type", "message": "send application/json"}}));
             }
-            payment_do::call(env, id, Method::Post, "/netcash-wallet", Some("{}".into())).await
+            payment_do::call(env, id, &Call::WalletStart).await
         }
         (Method::Post, op) if op == "cancel" || shared::methods::Method::from_code(op).is_some() => {
             // JSON only: a cross-site form cannot send it without a CORS
@@ -66,8 +66,16 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             if body.len() > 4096 {
                 return json(413, &serde_json::json!({"error": {"code": "request_too_large", "message": "body too large"}}));
             }
-            let op = if op == "cancel" { "/cancel".to_string() } else { format!("/pay/{op}") };
-            payment_do::call(env, id, Method::Post, &op, Some(if body.is_empty() { "{}".into() } else { body })).await
+            let call = match shared::methods::Method::from_code(op) {
+                None => Call::Cancel,
+                Some(method) => {
+                    let Ok(body) = serde_json::from_str::<serde_json::Value>(if body.is_empty() { "{}" } else { &body }) else {
+                        return json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "send a JSON object"}, "next": null}));
+                    };
+                    Call::Pay { method, body }
+                }
+            };
+            payment_do::call(env, id, &call).await
         }
         (Method::Get, "return") => return_page(env, config, id).await,
         _ => json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such operation"}})),
@@ -77,7 +85,7 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
 /// Where the shopper goes back to, with what result.
 pub fn return_values(p: &Payment, now: UnixTime) -> Option<(String, ReturnValues)> {
     let (url, result, err) = match p.status {
-        Status::Pending | Status::Processing => return None,
+        Status::Pending | Status::Processing | Status::Reconciling => return None,
         Status::Paid
         | Status::Authorized
         | Status::Held
@@ -110,7 +118,7 @@ pub fn return_values(p: &Payment, now: UnixTime) -> Option<(String, ReturnValues
 }
 
 async fn return_page(env: &Env, config: &Config, id: &str) -> worker::Result<Response> {
-    let mut resp = payment_do::call(env, id, Method::Get, "/record", None).await?;
+    let mut resp = payment_do::call(env, id, &Call::Record).await?;
     if resp.status_code() == 404 {
         return not_found_page();
     }
@@ -161,7 +169,7 @@ async fn au_return(mut req: Request, env: &Env, id: &str) -> worker::Result<Resp
         return invalid();
     }
     let Some(pairs) = util::parse_form(&raw) else { return invalid() };
-    let mut resp = payment_do::call(env, id, Method::Post, "/au/return", Some(serde_json::json!({"pairs": pairs}).to_string())).await?;
+    let mut resp = payment_do::call(env, id, &Call::AuReturn { pairs }).await?;
     let status = resp.status_code();
     let v: serde_json::Value = resp.json().await?;
     match (status, v["location"].as_str()) {
@@ -199,7 +207,7 @@ async fn wallet_return(mut req: Request, env: &Env, id: &str) -> worker::Result<
         return invalid();
     }
     let Some(pairs) = util::parse_form(&raw) else { return invalid() };
-    let mut resp = payment_do::call(env, id, Method::Post, "/netcash-wallet/return", Some(serde_json::json!({"pairs": pairs}).to_string())).await?;
+    let mut resp = payment_do::call(env, id, &Call::WalletReturn { pairs }).await?;
     let v: serde_json::Value = resp.json().await?;
     match v["location"].as_str() {
         Some(location) if location.starts_with(&format!("/pay/{id}")) => {

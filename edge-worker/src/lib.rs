@@ -118,9 +118,15 @@ async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
             worker::console_error!("sandbox batch run: {e}");
         }
     }
-    let due = store::due_payments(&db, clock.now().0, 200).await?;
+    let mut due = store::due_payments(&db, clock.now().0, 200).await?;
+    // Events that waited for an endpoint the merchant has set again.
+    for id in store::resumable_payments(&db, None, 100).await? {
+        if !due.contains(&id) {
+            due.push(id);
+        }
+    }
     for id in &due {
-        if let Err(e) = payment_do::call(env, id, Method::Post, "/tick", Some("{}".into())).await {
+        if let Err(e) = payment_do::call(env, id, &payment_do::Call::Tick).await {
             worker::console_error!("sweep {id}: {e}");
         }
     }

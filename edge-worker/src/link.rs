@@ -126,6 +126,7 @@ pub async fn create(
         history: vec![crate::payment_do::HistoryEntry { at: now.0, status: Status::Pending, note: "checkout opened".into() }],
         events: vec![],
         batch_refunds: vec![],
+        journal: Default::default(),
     };
     // The payment's object takes the record from D1 on first use: a
     // checkout costs one D1 write, and no object exists for pages nobody

@@ -16,6 +16,7 @@ use shared::prepaid::PrepaidNumber;
 use shared::time::UnixTime;
 
 use crate::config::Config;
+use crate::connectors::Outcome;
 use crate::connectors::cybersource::{self, Cybersource};
 use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
@@ -220,27 +221,27 @@ pub fn refusal_message(code: &str) -> &'static str {
     }
 }
 
-fn card_op(out: cybersource::OpOutcome) -> Result<String, String> {
+fn card_op(out: cybersource::OpOutcome) -> Outcome {
     match out {
-        cybersource::OpOutcome::Done { id } => Ok(id),
-        cybersource::OpOutcome::Refused(why) => Err(why),
-        cybersource::OpOutcome::Unknown(why) => Err(format!("unclear: {why}")),
+        cybersource::OpOutcome::Done { id } => Outcome::Done { id },
+        cybersource::OpOutcome::Refused(code) => Outcome::Refused { code },
+        cybersource::OpOutcome::Unknown(why) => Outcome::Unclear { why },
     }
 }
 
-fn au_result(out: OpOutcome) -> Result<String, String> {
+fn au_result(out: OpOutcome) -> Outcome {
     match out {
-        OpOutcome::Done { id } => Ok(id),
-        OpOutcome::Refused(why) => Err(why),
-        OpOutcome::Unknown(why) => Err(format!("unclear: {why}")),
+        OpOutcome::Done { id } => Outcome::Done { id },
+        OpOutcome::Refused(code) => Outcome::Refused { code },
+        OpOutcome::Unknown(why) => Outcome::Unclear { why },
     }
 }
 
-fn np_result(out: np::Operation) -> Result<String, String> {
+fn np_result(out: np::Operation) -> Outcome {
     match out {
-        np::Operation::Done { id } => Ok(id),
-        np::Operation::Refused(code) => Err(code.to_string()),
-        np::Operation::Unknown(why) => Err(format!("unclear: {why}")),
+        np::Operation::Done { id } => Outcome::Done { id },
+        np::Operation::Refused(code) => Outcome::Refused { code: code.to_string() },
+        np::Operation::Unknown(why) => Outcome::Unclear { why },
     }
 }
 
@@ -251,40 +252,64 @@ pub fn can_roll_back(method: Method) -> bool {
 }
 
 /// Settles (captures) an authorization, fully or partly; for NP, reports
-/// the shipment that fixes the sale.
-pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
+/// the shipment that fixes the sale. `key` makes a repeat the same request.
+pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Outcome {
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).capture(provider_ref, key, amount.get()).await),
         Method::Au => au_result((Au { endpoint: &config.au }).capture(provider_ref, key, amount.get()).await),
         // NP fixes the sale for the billed amount: the API sends the whole.
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).ship(provider_ref, key).await),
-        _ => Err(format!("{} has no settlement in this build", method.code())),
+        _ => Outcome::Refused { code: "not_settleable".into() },
     }
 }
 
 /// Cancels an authorization (void), or a sale not yet fixed.
-pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
+pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Outcome {
     match method {
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
         Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
-        _ => Err(format!("{} cannot be cancelled in this build", method.code())),
+        _ => Outcome::Refused { code: "not_cancellable".into() },
     }
 }
 
 /// Gives money back to the shopper through the provider. `key` makes the
 /// call idempotent at the provider.
-pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Result<String, String> {
+pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Outcome {
     match method {
         Method::Prepaid => match (Prepaid { endpoint: &config.prepaid }).refund(provider_ref, key, amount.get()).await {
-            prepaid::Outcome::Done { id } => Ok(id),
-            prepaid::Outcome::Refused(code) => Err(code.to_string()),
-            prepaid::Outcome::Unknown(why) => Err(format!("unclear: {why}")),
+            prepaid::Outcome::Done { id } => Outcome::Done { id },
+            prepaid::Outcome::Refused(code) => Outcome::Refused { code: code.to_string() },
+            prepaid::Outcome::Unknown(why) => Outcome::Unclear { why },
         },
-        Method::Netcash => Err("NET CASH refunds go through the weekly refund batch".into()),
+        Method::Netcash => Outcome::Refused { code: "refund_via_admin_tool".into() },
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
         Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).refund(provider_ref, key, amount.get()).await),
+    }
+}
+
+/// Queues a NET CASH refund into the weekly batch; `refund_id` is its key.
+pub async fn batch_refund(config: &Config, refund_id: &str, transaction_id: &str, amount: Yen, payout_date: &str) -> Outcome {
+    match (Netcash { endpoint: &config.netcash }).request_refund(refund_id, transaction_id, amount.get(), payout_date).await {
+        Ok(()) => Outcome::Done { id: refund_id.to_string() },
+        Err(why) if why.starts_with("no clear answer") || why.starts_with("HTTP 5") => Outcome::Unclear { why },
+        Err(code) => Outcome::Refused { code },
+    }
+}
+
+/// Asks the provider what became of an attempt whose answer was unclear
+/// (or never came). `Done`: it took the money (`id` its reference);
+/// `NotFound`/`Refused`: nothing was taken; `Unclear`: ask again later.
+pub async fn attempt_status(config: &Config, method: Method, request_id: &str) -> Outcome {
+    match method {
+        Method::Netcash => match (Netcash { endpoint: &config.netcash }).status(request_id).await {
+            DebitOutcome::Approved { transaction_id } => Outcome::Done { id: transaction_id },
+            DebitOutcome::Refused(r) => Outcome::Refused { code: r.code().to_string() },
+            DebitOutcome::NotFound => Outcome::NotFound,
+            DebitOutcome::Unknown(why) => Outcome::Unclear { why },
+        },
+        _ => Outcome::Unclear { why: format!("{} has no status query for attempts in this build", method.code()) },
     }
 }
 

@@ -26,7 +26,7 @@ use crate::checkout::valid_payment_id;
 use crate::config::Config;
 use crate::connectors::netcash::Netcash;
 use crate::connectors::np::{self, Decision, Notification, NotificationError, Np, TransactionStatus};
-use crate::payment_do;
+use crate::payment_do::{self, Call};
 use crate::util::{self, json};
 
 pub async fn route(req: Request, env: &Env, config: &Config, rest: &str) -> worker::Result<Response> {
@@ -77,7 +77,7 @@ fn decision_of(status: &TransactionStatus, verified: Option<Decision>) -> Result
 /// notification whose signature verified, if any.
 async fn settle_screening(env: &Env, config: &Config, claimed: &Notification, verified: Option<Decision>, via: &str) -> worker::Result<Outcome> {
     let Some(payment_id) = payment_of(&claimed.shop_transaction_id) else { return Ok(Outcome::NotOurs) };
-    let mut r = payment_do::call(env, payment_id, Method::Get, "/record", None).await?;
+    let mut r = payment_do::call(env, payment_id, &Call::Record).await?;
     if r.status_code() != 200 {
         return Ok(Outcome::NotOurs);
     }
@@ -110,8 +110,8 @@ async fn settle_screening(env: &Env, config: &Config, claimed: &Notification, ve
             (Input::ScreeningDeclined, format!("NP screening declined ({via}; NP status {status:?})"), Some("np_declined"))
         }
     };
-    let body = serde_json::json!({"input": input, "note": note, "error_code": error_code});
-    let mut r = payment_do::call(env, payment_id, Method::Post, "/provider-event", Some(body.to_string())).await?;
+    let call = Call::ProviderEvent { input, note, error_code: error_code.map(str::to_string) };
+    let mut r = payment_do::call(env, payment_id, &call).await?;
     #[derive(Deserialize)]
     struct Applied {
         applied: bool,
@@ -224,13 +224,13 @@ pub async fn netcash(mut req: Request, env: &Env, config: &Config) -> worker::Re
         let asked = (Netcash { endpoint: &config.netcash }).refund_paid_on(&n.refund_id).await;
         worker::console_warn!("unverifiable NET CASH notification for {}; status says {asked:?}", n.refund_id);
         if let Some(paid_on) = asked {
-            payment_do::call(env, &payment_id, Method::Post, "/netcash-refund-paid", Some(serde_json::json!({"refund_id": n.refund_id, "paid_on": paid_on}).to_string())).await?;
+            payment_do::call(env, &payment_id, &Call::NetcashRefundPaid { refund_id: n.refund_id.clone(), paid_on }).await?;
         }
         return json(401, &serde_json::json!({"error": {"code": "bad_signature", "message": "notification not verified; status was asked instead"}}));
     } else {
         n.paid_on.unwrap_or_default()
     };
-    let mut r = payment_do::call(env, &payment_id, Method::Post, "/netcash-refund-paid", Some(serde_json::json!({"refund_id": n.refund_id, "paid_on": paid_on}).to_string())).await?;
+    let mut r = payment_do::call(env, &payment_id, &Call::NetcashRefundPaid { refund_id: n.refund_id.clone(), paid_on }).await?;
     let status = r.status_code();
     let v: serde_json::Value = r.json().await.unwrap_or_default();
     json(if status == 200 { 200 } else { status }, &v)
@@ -261,24 +261,39 @@ pub async fn au_notify(mut req: Request, env: &Env, config: &Config) -> worker::
         let asked = (crate::connectors::au::Au { endpoint: &config.au }).dispute_state(&n.transaction_id).await;
         worker::console_warn!("unverifiable au notification for {}; KDDI says {asked:?}", n.transaction_id);
         if let Some(kind) = asked {
-            apply_dispute(env, &payment_id, &kind).await?;
+            apply_dispute(env, &payment_id, &n.transaction_id, &kind).await?;
         }
         return json(401, &serde_json::json!({"error": {"code": "bad_signature", "message": "notification not verified; status was asked instead"}}));
     } else {
         n.kind
     };
-    let (status, v) = apply_dispute(env, &payment_id, &kind).await?;
+    let (status, v) = apply_dispute(env, &payment_id, &n.transaction_id, &kind).await?;
     json(status, &v)
 }
 
-async fn apply_dispute(env: &Env, payment_id: &str, kind: &str) -> worker::Result<(u16, serde_json::Value)> {
+/// Applies KDDI's dispute news to the payment it names, only if that is an
+/// au payment whose KDDI transaction is the one the news is about.
+async fn apply_dispute(env: &Env, payment_id: &str, transaction_id: &str, kind: &str) -> worker::Result<(u16, serde_json::Value)> {
     let (input, note) = match kind {
         "investigation" => (Input::InvestigationOpened, "KDDI opened an unauthorized-use investigation; the sale leaves settlement"),
         "cleared" => (Input::InvestigationCleared, "KDDI cleared the investigation; the sale is settled again"),
         "chargeback" => (Input::ChargedBack, "KDDI charged the sale back"),
         _ => return Ok((422, serde_json::json!({"error": {"code": "unknown_kind", "message": "unknown dispute kind"}}))),
     };
-    let mut r = payment_do::call(env, payment_id, Method::Post, "/provider-event", Some(serde_json::json!({"input": input, "note": note}).to_string())).await?;
+    let mut rec = payment_do::call(env, payment_id, &Call::Record).await?;
+    #[derive(Deserialize)]
+    struct Record {
+        method: Option<PayMethod>,
+        provider_ref: Option<String>,
+    }
+    let p: Option<Record> = if rec.status_code() == 200 { rec.json().await.ok() } else { None };
+    if !p.is_some_and(|p| p.method == Some(PayMethod::Au) && p.provider_ref.as_deref() == Some(transaction_id)) {
+        return Ok((
+            422,
+            serde_json::json!({"error": {"code": "not_this_payment", "message": "the transaction is not this payment's au transaction; nothing was changed"}}),
+        ));
+    }
+    let mut r = payment_do::call(env, payment_id, &Call::ProviderEvent { input, note: note.to_string(), error_code: None }).await?;
     let status = r.status_code();
     Ok((status, r.json().await.unwrap_or_default()))
 }

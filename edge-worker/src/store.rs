@@ -66,6 +66,25 @@ const SCHEMA: &[&str] = &[
         response TEXT,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (merchant_id, idem_key))",
+    // Idempotency keys per merchant AND service, leased while their request
+    // runs (a request that died frees its key when the lease ends).
+    "CREATE TABLE IF NOT EXISTS idempotency_keys (
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER,
+        response TEXT,
+        created_at INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, service_id, idem_key))",
+    // Payments whose webhook events wait for the merchant's endpoint.
+    "CREATE TABLE IF NOT EXISTS webhook_waiting (
+        payment_id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        since INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS webhook_waiting_by_merchant ON webhook_waiting (merchant_id, service_id)",
     "CREATE TABLE IF NOT EXISTS maintenance (
         id TEXT PRIMARY KEY,
         method TEXT NOT NULL,
@@ -274,6 +293,40 @@ pub async fn disable_webhook(db: &D1Database, merchant_id: &str, service_id: &st
     .run()
     .await?;
     Ok(())
+}
+
+/// Records (or clears) that a payment's events wait for the merchant's
+/// webhook endpoint.
+pub async fn set_webhook_waiting(db: &D1Database, payment_id: &str, merchant_id: &str, service_id: &str, waiting: bool, now: i64) -> worker::Result<()> {
+    let stmt = if waiting {
+        db.prepare("INSERT OR IGNORE INTO webhook_waiting (payment_id, merchant_id, service_id, since) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&[payment_id.into(), merchant_id.into(), service_id.into(), JsValue::from_f64(now as f64)])?
+    } else {
+        db.prepare("DELETE FROM webhook_waiting WHERE payment_id = ?1").bind(&[payment_id.into()])?
+    };
+    stmt.run().await?;
+    Ok(())
+}
+
+/// Payments whose events wait although their merchant has an endpoint
+/// again (resumed by the sweep), or, with `merchant`, one merchant's.
+pub async fn resumable_payments(db: &D1Database, merchant: Option<(&str, &str)>, limit: u32) -> worker::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let sql = "SELECT w.payment_id FROM webhook_waiting w JOIN merchants m ON m.merchant_id = w.merchant_id AND m.service_id = w.service_id
+               WHERE m.webhook_url IS NOT NULL AND m.webhook_disabled_at IS NULL";
+    let rows: Vec<Row> = match merchant {
+        Some((mid, sid)) => db
+            .prepare(format!("{sql} AND w.merchant_id = ?1 AND w.service_id = ?2 ORDER BY w.since LIMIT ?3"))
+            .bind(&[mid.into(), sid.into(), JsValue::from_f64(limit as f64)])?,
+        None => db.prepare(format!("{sql} ORDER BY w.since LIMIT ?1")).bind(&[JsValue::from_f64(limit as f64)])?,
+    }
+    .all()
+    .await?
+    .results()?;
+    Ok(rows.into_iter().map(|r| r.payment_id).collect())
 }
 
 /// Reserves `order_id` for a new payment. `Ok(false)` if the merchant has

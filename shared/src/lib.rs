@@ -5,6 +5,7 @@
 pub mod au;
 pub mod card;
 pub mod holidays;
+pub mod journal;
 pub mod httpsig;
 pub mod methods;
 pub mod money;

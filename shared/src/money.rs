@@ -8,6 +8,48 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct Yen(u64);
 
+/// Why a JSON body's `amount` was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmountError {
+    /// `invalid_amount`, or `unknown_field` for a field that is not allowed.
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+/// Reads a JSON object that may carry only the fields in `allowed`, one of
+/// them an optional `amount`: absent or `null` → `None`; a JSON integer of
+/// at least 1 yen (at most [`MAX_YEN`]) → the amount. Strings (`"500"`),
+/// floats (`500.0`), zero, negatives and unknown fields are refused, so a
+/// malformed amount can never be read as "the whole".
+pub fn amount_in_body(body: &[u8], allowed: &[&str]) -> Result<Option<Yen>, AmountError> {
+    let refuse = |code, field: &str, message: String| AmountError { code, field: field.to_string(), message };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| refuse("invalid_body", "", format!("the body is not JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| refuse("invalid_body", "", "the body must be a JSON object".into()))?;
+    if let Some(name) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(refuse("unknown_field", name, format!("{name} is not a field of this request (allowed: {})", allowed.join(", "))));
+    }
+    match obj.get("amount") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) if n.is_u64() => {
+            let a = n.as_u64().unwrap_or(0);
+            if a == 0 || a > MAX_YEN {
+                return Err(refuse("invalid_amount", "amount", format!("amount must be from 1 to {MAX_YEN} yen")));
+            }
+            Ok(Some(Yen(a)))
+        }
+        Some(other) => Err(refuse(
+            "invalid_amount",
+            "amount",
+            format!("amount must be a whole number of yen written as a JSON integer (got {other})"),
+        )),
+    }
+}
+
 /// The largest amount any method accepts (9,999,999 yen); a guard against
 /// nonsense, each method's own limit is lower.
 pub const MAX_YEN: u64 = 9_999_999;
@@ -66,6 +108,21 @@ impl std::fmt::Display for Yen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_amounts_are_refused_never_read_as_the_whole() {
+        let read = |b: &str| amount_in_body(b.as_bytes(), &["amount"]);
+        assert_eq!(read(""), Ok(None));
+        assert_eq!(read("{}"), Ok(None));
+        assert_eq!(read(r#"{"amount": null}"#), Ok(None));
+        assert_eq!(read(r#"{"amount": 500}"#), Ok(Some(Yen(500))));
+        for bad in [r#"{"amount": "500"}"#, r#"{"amount": 500.0}"#, r#"{"amount": -1}"#, r#"{"amount": 0}"#, r#"{"amount": 1e3}"#, r#"{"amount": 10000000}"#, r#"{"amount": true}"#] {
+            assert_eq!(read(bad).unwrap_err().code, "invalid_amount", "{bad}");
+        }
+        assert_eq!(read(r#"{"amount": 5, "amonut": 6}"#).unwrap_err().code, "unknown_field");
+        assert_eq!(read("[500]").unwrap_err().code, "invalid_body");
+        assert_eq!(read("500").unwrap_err().code, "invalid_body");
+    }
 
     #[test]
     fn parse_accepts_only_plain_whole_yen() {

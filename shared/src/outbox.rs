@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 /// Seconds to wait after the n-th failed attempt before the next one.
 /// Attempts happen at +0, 5 s, 5 min 5 s, 35 min 5 s, 2 h 35 min, 7 h 35 min,
 /// 17 h 35 min, 27 h 35 min, 41 h 35 min, 65 h 35 min and 89 h 35 min
-/// (3 days 17 h 35 min) after the event; after the 11th failure the event is
-/// given up.
+/// (3 days 17 h 35 min) after the event; after the 11th failure the endpoint
+/// is paused and the event waits (nothing is ever given up).
 pub const RETRY_DELAYS: [i64; 10] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 50_400, 86_400, 86_400];
 
 /// How many attempts an event gets.
@@ -21,10 +21,22 @@ pub enum DeliveryState {
     Pending,
     /// A 2xx answer was received.
     Delivered,
-    /// Every attempt failed.
+    /// Not for the outbox to deliver: a synchronous result notification
+    /// the merchant did not accept (records from before `Waiting` too).
     GaveUp,
-    /// The merchant has no webhook URL, or it is disabled: nothing was sent.
+    /// Records from before `Waiting`: treated as waiting.
     NoEndpoint,
+    /// Waits for an endpoint: the merchant has no webhook URL, or it was
+    /// paused after the schedule ran out. Delivered, in order, with a fresh
+    /// schedule once the URL is set again.
+    Waiting,
+}
+
+impl DeliveryState {
+    /// Whether the outbox still owes this event to the merchant.
+    pub fn owed(self) -> bool {
+        matches!(self, DeliveryState::Pending | DeliveryState::Waiting | DeliveryState::NoEndpoint)
+    }
 }
 
 /// One try to deliver an event.
@@ -58,11 +70,14 @@ pub struct Event {
     pub state: DeliveryState,
     pub next_at: Option<i64>,
     pub attempts: Vec<AttemptRecord>,
+    /// Attempts before the current schedule (a resume starts a new one).
+    #[serde(default)]
+    pub schedule_from: usize,
 }
 
 impl Event {
     pub fn new(id: String, kind: &str, created_at: i64, data: serde_json::Value) -> Event {
-        Event { id, kind: kind.to_string(), created_at, data, state: DeliveryState::Pending, next_at: Some(created_at), attempts: vec![] }
+        Event { id, kind: kind.to_string(), created_at, data, state: DeliveryState::Pending, next_at: Some(created_at), attempts: vec![], schedule_from: 0 }
     }
 
     /// The payload that is signed and sent.
@@ -71,7 +86,7 @@ impl Event {
     }
 
     fn scheduled_attempts(&self) -> usize {
-        self.attempts.iter().filter(|a| !a.manual).count()
+        self.attempts.iter().skip(self.schedule_from).filter(|a| !a.manual).count()
     }
 
     /// Records a scheduled attempt and moves the event on.
@@ -86,7 +101,7 @@ impl Event {
         }
         let n = self.scheduled_attempts();
         if n >= MAX_ATTEMPTS {
-            self.state = DeliveryState::GaveUp;
+            self.state = DeliveryState::Waiting;
             self.next_at = None;
         } else {
             self.next_at = Some(at + RETRY_DELAYS[n - 1]);
@@ -108,13 +123,37 @@ impl Event {
 /// The event to attempt now, in order: the first one not finished, if it
 /// is due. Later events wait for earlier ones.
 pub fn due(events: &[Event], now: i64) -> Option<usize> {
-    let i = events.iter().position(|e| e.state == DeliveryState::Pending)?;
-    (events[i].next_at.is_some_and(|t| t <= now)).then_some(i)
+    let i = events.iter().position(|e| e.state.owed())?;
+    (events[i].state == DeliveryState::Pending && events[i].next_at.is_some_and(|t| t <= now)).then_some(i)
 }
 
-/// When the outbox next has something to do.
+/// When the next delivery is due (`None` while the first owed event waits
+/// for an endpoint, or nothing is owed).
 pub fn next_due(events: &[Event]) -> Option<i64> {
-    events.iter().find(|e| e.state == DeliveryState::Pending).and_then(|e| e.next_at)
+    events.iter().find(|e| e.state.owed()).filter(|e| e.state == DeliveryState::Pending).and_then(|e| e.next_at)
+}
+
+/// Whether delivery waits for an endpoint.
+pub fn waiting(events: &[Event]) -> bool {
+    events.iter().find(|e| e.state.owed()).is_some_and(|e| e.state != DeliveryState::Pending)
+}
+
+/// Parks every owed event until an endpoint is set.
+pub fn park(events: &mut [Event]) {
+    for e in events.iter_mut().filter(|e| e.state.owed()) {
+        e.state = DeliveryState::Waiting;
+        e.next_at = None;
+    }
+}
+
+/// An endpoint is set again: every waiting event is due now, in order,
+/// with a fresh retry schedule.
+pub fn resume(events: &mut [Event], now: i64) {
+    for e in events.iter_mut().filter(|e| matches!(e.state, DeliveryState::Waiting | DeliveryState::NoEndpoint)) {
+        e.state = DeliveryState::Pending;
+        e.next_at = Some(now);
+        e.schedule_from = e.attempts.len();
+    }
 }
 
 #[cfg(test)]
@@ -145,9 +184,33 @@ mod tests {
             now += delay;
         }
         e.record(attempt(now, Some(404)));
-        assert_eq!(e.state, DeliveryState::GaveUp);
+        assert_eq!(e.state, DeliveryState::Waiting, "never given up: it waits for the endpoint");
         assert_eq!(e.attempts.len(), MAX_ATTEMPTS);
-        assert_eq!(due(&[e], now + 1_000_000), None);
+        let mut events = vec![e];
+        assert_eq!(due(&events, now + 1_000_000), None);
+        assert!(waiting(&events));
+        resume(&mut events, now + 2_000_000);
+        assert_eq!(due(&events, now + 2_000_000), Some(0), "due at once after the resume");
+        events[0].record(attempt(now + 2_000_000, Some(500)));
+        assert_eq!(events[0].next_at, Some(now + 2_000_000 + RETRY_DELAYS[0]), "a fresh schedule");
+    }
+
+    #[test]
+    fn events_wait_for_an_endpoint_in_order_and_are_never_lost() {
+        let mut events = vec![
+            Event::new("evt_a".into(), "payment.paid", 10, serde_json::json!({})),
+            Event::new("evt_b".into(), "payment.refunded", 11, serde_json::json!({})),
+        ];
+        park(&mut events);
+        assert!(waiting(&events));
+        assert_eq!(due(&events, 1_000), None);
+        assert_eq!(next_due(&events), None);
+        events.push(Event::new("evt_c".into(), "payment.refunded", 12, serde_json::json!({})));
+        assert_eq!(due(&events, 1_000), None, "a later event does not overtake waiting ones");
+        resume(&mut events, 2_000);
+        assert_eq!(due(&events, 2_000), Some(0));
+        events[0].record(attempt(2_000, Some(200)));
+        assert_eq!(due(&events, 2_000), Some(1));
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub enum Status {
     Pending,
     /// An attempt is at the provider.
     Processing,
+    /// The provider gave no clear answer to the attempt: we are asking it
+    /// what happened; the shopper waits (no second attempt meanwhile).
+    Reconciling,
     /// The provider's screening has not decided yet (NP postpaid).
     Held,
     /// Authorized, waiting for the merchant to settle (specified sales).
@@ -44,9 +47,10 @@ pub enum Status {
 
 impl Status {
     /// Every status, in the order of the life cycle.
-    pub const ALL: [Status; 14] = [
+    pub const ALL: [Status; 15] = [
         Status::Pending,
         Status::Processing,
+        Status::Reconciling,
         Status::Held,
         Status::Authorized,
         Status::Paid,
@@ -65,6 +69,7 @@ impl Status {
         match self {
             Status::Pending => "pending",
             Status::Processing => "processing",
+            Status::Reconciling => "reconciling",
             Status::Held => "held",
             Status::Authorized => "authorized",
             Status::Paid => "paid",
@@ -82,7 +87,7 @@ impl Status {
 
     /// Whether the shopper's part is over (the page only offers a way back).
     pub fn checkout_finished(self) -> bool {
-        !matches!(self, Status::Pending | Status::Processing)
+        !matches!(self, Status::Pending | Status::Processing | Status::Reconciling)
     }
 }
 
@@ -100,8 +105,11 @@ pub struct Amounts {
 pub enum Input {
     /// An attempt goes to the provider.
     AttemptStarted,
-    /// The provider refused the attempt; the shopper may try again.
+    /// The provider refused the attempt (or said it never happened); the
+    /// shopper may try again.
     AttemptRefused,
+    /// The provider's answer to the attempt was unclear: reconcile.
+    AttemptUnclear,
     /// The provider took the money (automatic sales).
     Captured { amount: Yen },
     /// The provider authorized the amount (specified sales).
@@ -149,6 +157,7 @@ impl Input {
         match self {
             Input::AttemptStarted => "starting an attempt",
             Input::AttemptRefused => "refusing an attempt",
+            Input::AttemptUnclear => "reconciling an attempt",
             Input::Captured { .. } => "capturing",
             Input::Authorized { .. } => "authorizing",
             Input::ScreeningHeld { .. } => "holding for screening",
@@ -176,16 +185,17 @@ pub fn transition(status: Status, amounts: Amounts, input: Input) -> Result<(Sta
     let positive = |a: Yen| if a == Yen::ZERO { Err(TransitionError::ZeroAmount) } else { Ok(a) };
     match (status, input) {
         (S::Pending, I::AttemptStarted) => Ok((S::Processing, amounts)),
-        (S::Processing, I::AttemptRefused) => Ok((S::Pending, amounts)),
-        (S::Processing, I::Captured { amount }) => {
+        (S::Processing | S::Reconciling, I::AttemptRefused) => Ok((S::Pending, amounts)),
+        (S::Processing, I::AttemptUnclear) => Ok((S::Reconciling, amounts)),
+        (S::Processing | S::Reconciling, I::Captured { amount }) => {
             let a = positive(amount)?;
             Ok((S::Paid, Amounts { authorized: a, captured: a, refunded: Yen::ZERO }))
         }
-        (S::Processing, I::Authorized { amount }) => {
+        (S::Processing | S::Reconciling, I::Authorized { amount }) => {
             let a = positive(amount)?;
             Ok((S::Authorized, Amounts { authorized: a, captured: Yen::ZERO, refunded: Yen::ZERO }))
         }
-        (S::Processing, I::ScreeningHeld { amount }) => {
+        (S::Processing | S::Reconciling, I::ScreeningHeld { amount }) => {
             let a = positive(amount)?;
             Ok((S::Held, Amounts { authorized: a, captured: Yen::ZERO, refunded: Yen::ZERO }))
         }
@@ -194,7 +204,10 @@ pub fn transition(status: Status, amounts: Amounts, input: Input) -> Result<(Sta
         (S::Paid | S::Authorized | S::Held, I::MerchantRejected { rollback: true }) => {
             Ok((S::RejectedByMerchant, Amounts::default()))
         }
-        (S::Paid, I::MerchantRejected { rollback: false }) => Ok((S::RefundRequired, amounts)),
+        // NET CASH cannot undo a debit; an authorization whose void failed
+        // is still held at the provider: both need the merchant's action
+        // (a refund, or a cancel of the authorization).
+        (S::Paid | S::Authorized | S::Held, I::MerchantRejected { rollback: false }) => Ok((S::RefundRequired, amounts)),
         (S::Pending, I::ShopperCancelled) => Ok((S::Cancelled, amounts)),
         (S::Pending, I::ShopperGaveUp) => Ok((S::Failed, amounts)),
         (S::Pending, I::TimedOut) => Ok((S::Expired, amounts)),
@@ -206,6 +219,7 @@ pub fn transition(status: Status, amounts: Amounts, input: Input) -> Result<(Sta
             Ok((S::Paid, Amounts { captured: a, ..amounts }))
         }
         (S::Authorized | S::Held, I::Voided) => Ok((S::Cancelled, Amounts::default())),
+        (S::RefundRequired, I::Voided) if amounts.captured == Yen::ZERO => Ok((S::Cancelled, Amounts::default())),
         (S::Paid | S::PartiallyRefunded | S::RefundRequired, I::Refunded { amount }) => {
             let a = positive(amount)?;
             let remaining = amounts.captured.checked_sub(amounts.refunded).unwrap_or(Yen::ZERO);
@@ -295,6 +309,26 @@ mod tests {
             transition(s, a, Input::AttemptStarted),
             Err(TransitionError::NotAllowed { status: "processing", input: "starting an attempt" })
         );
+    }
+
+    #[test]
+    fn an_unclear_attempt_is_reconciled_never_retried_blind() {
+        let (s, a) = run(&[Input::AttemptStarted, Input::AttemptUnclear]).unwrap();
+        assert_eq!(s, Status::Reconciling);
+        assert!(!s.checkout_finished());
+        assert!(transition(s, a, Input::AttemptStarted).is_err(), "no second attempt while the first is unknown");
+        assert!(transition(s, a, Input::ShopperCancelled).is_err());
+        assert_eq!(transition(s, a, Input::Captured { amount: Y(500) }).unwrap().0, Status::Paid);
+        assert_eq!(transition(s, a, Input::AttemptRefused).unwrap().0, Status::Pending);
+    }
+
+    #[test]
+    fn a_rejected_authorization_whose_void_failed_needs_the_merchant() {
+        let (s, a) = run(&[Input::AttemptStarted, Input::Authorized { amount: Y(700) }, Input::MerchantRejected { rollback: false }]).unwrap();
+        assert_eq!(s, Status::RefundRequired);
+        assert!(s.checkout_finished());
+        assert!(transition(s, a, Input::Refunded { amount: Y(1) }).is_err(), "nothing was captured");
+        assert_eq!(transition(s, a, Input::Voided).unwrap().0, Status::Cancelled);
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl From<&str> for Status {
     fn from(s: &str) -> Status {
         match s {
             "pending" => Status::Pending,
-            "processing" => Status::Processing,
+            "processing" | "reconciling" => Status::Processing,
             "paid" => Status::Paid,
             "authorized" => Status::Authorized,
             "failed" => Status::Failed,

@@ -34,6 +34,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Ok(id)` when done, otherwise why not (for notes and logs).
+    pub fn into_result(self) -> Result<String, String> {
+        match self {
+            Outcome::Done { id } => Ok(id),
+            Outcome::Refused { code } => Err(code),
+            Outcome::NotFound => Err("not found at the provider".into()),
+            Outcome::Unclear { why } => Err(format!("unclear: {why}")),
+        }
+    }
+
     /// Maps an HTTP outcome whose answer was not understood, or did not
     /// come, to `Unclear`; `None` when a clear answer arrived (status < 500)
     /// and the caller should read it.

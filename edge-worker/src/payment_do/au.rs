@@ -13,13 +13,12 @@
 //! * settles attempts nobody came back from ([`PaymentObject::au_sweep`]);
 //! * applies au's deadlines to settle, cancel and refund ([`rule_refusal`]).
 
-use serde::Deserialize;
 use shared::au::{self as rules, ResultFields, RuleRefusal, Verdict};
 use shared::methods::{Method, SalesMode};
 use shared::money::Yen;
 use shared::payment::{Input, Status};
 use shared::time::UnixTime;
-use worker::{Request, Response};
+use worker::Response;
 
 use super::{refused, shopper_error, Ctx, HistoryEntry, Payment, PaymentObject, Refused};
 use crate::connectors::au::{Au, StartOutcome, StartRequest, Status as AuStatus};
@@ -170,14 +169,14 @@ impl PaymentObject {
     /// `POST /pay/au`: the shopper chose au. While an au attempt runs
     /// (back button, second click) the same KDDI page is answered again,
     /// or KDDI's final result is applied first.
-    pub(super) async fn au_pay(&self, ctx: &Ctx, req: Request) -> worker::Result<Response> {
+    pub(super) async fn au_pay(&self, ctx: &Ctx, req: serde_json::Value) -> worker::Result<Response> {
         let running = self.load().await?.and_then(|p| p.au_transaction().map(str::to_string));
-        let Some(tx) = running else { return self.pay(ctx, Method::Au, req).await };
+        let Some(tx) = running else { return self.pay(ctx, Method::Au, req.clone()).await };
         match kddi(ctx).status(&tx).await {
             AuStatus::Open { login_url } => json(200, &serde_json::json!({"status": "redirect", "redirect_url": login_url, "next": null})),
             AuStatus::Final(f) => match self.au_apply(ctx, &f).await? {
                 // Refused (declined, cancelled, too late): a new attempt.
-                Ok(p) if p.status == Status::Pending => self.pay(ctx, Method::Au, req).await,
+                Ok(p) if p.status == Status::Pending => self.pay(ctx, Method::Au, req.clone()).await,
                 Ok(p) => json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()})),
                 Err(r) => shopper_error(r.status, r.code, &r.message, None),
             },
@@ -188,14 +187,11 @@ impl PaymentObject {
     /// `POST /au/return` with `{"pairs": [[name, value], …]}`: the result
     /// the shopper brought back from KDDI. Answers `{"location"}` or an
     /// error; a result that does not verify changes nothing.
-    pub(super) async fn au_return(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
-        #[derive(Deserialize)]
+    pub(super) async fn au_return(&self, ctx: &Ctx, pairs: Vec<(String, String)>) -> worker::Result<Response> {
         struct Body {
             pairs: Vec<(String, String)>,
         }
-        let Ok(body) = req.json::<Body>().await else {
-            return shopper_error(400, "au_return_invalid", "the au result could not be read", None);
-        };
+        let body = Body { pairs };
         let Some(p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
         let now = ctx.clock.now().0;
         let secret = ctx.config.au.secret.as_bytes();
@@ -252,7 +248,7 @@ impl PaymentObject {
                 SalesMode::Specified => methods::void(&ctx.config, Method::Au, &tx, &key).await,
                 SalesMode::Auto => methods::refund(&ctx.config, Method::Au, &tx, &key, p.amount).await,
             };
-            undo_note = match undone {
+            undo_note = match undone.into_result() {
                 Ok(id) => format!("; KDDI's payment was given back ({id})"),
                 Err(e) => {
                     worker::console_error!("au {tx}: a payment refused as {code} could not be given back: {e}");
@@ -328,7 +324,7 @@ impl PaymentObject {
                 }
                 Ok(())
             }
-            AuStatus::Open { .. } | AuStatus::NotFound => match methods::void(&ctx.config, Method::Au, &tx, &format!("{tx}-abandoned")).await {
+            AuStatus::Open { .. } | AuStatus::NotFound => match methods::void(&ctx.config, Method::Au, &tx, &format!("{tx}-abandoned")).await.into_result() {
                 Ok(_) => self.au_give_up(ctx, rules::TIMEOUT, format!("the shopper did not come back from au ({tx}); cancelled at KDDI")).await,
                 Err(e) => self.au_note(ctx, format!("au {tx} could not be cancelled ({e}); asking again")).await,
             },

@@ -3,11 +3,11 @@
 //! back with a signed result. The attempt is `processing` meanwhile; only a
 //! verified result for the running attempt changes the payment.
 
-use serde::Deserialize;
+use shared::journal::{OpKind, Origin};
 use shared::methods::Method;
 use shared::payment::{Input, Status};
 use shared::signing::verify_hex_mac;
-use worker::{Request, Response};
+use worker::Response;
 
 use super::{refused, shopper_error, Ctx, Payment, PaymentObject};
 use crate::connectors::netcash::{DebitOutcome, Netcash, WALLET_RESULT_FIELDS};
@@ -24,6 +24,10 @@ fn wallet_error(code: &str) -> &'static str {
         _ => "provider_error",
     }
 }
+
+/// How long after the page's time limit a wallet attempt nobody came back
+/// from is still waited for, before NET CASH is asked about it.
+const WALLET_GRACE_SECONDS: i64 = 600;
 
 impl PaymentObject {
     /// `POST /netcash-wallet`: starts an attempt and answers the wallet's
@@ -43,7 +47,15 @@ impl PaymentObject {
                 p.method = Some(Method::Netcash);
                 p.instrument = Some("NET CASH Wallet".into());
                 p.last_error = None;
-                Ok(format!("{}-{}", p.id, p.attempts))
+                let request_id = format!("{}-{}", p.id, p.attempts);
+                // Journaled with a deadline: a shopper who never comes back
+                // from the wallet does not leave the payment processing
+                // forever; past it, NET CASH is asked what became of it.
+                super::ops::begin(p, OpKind::Attempt, Origin::Shopper, p.amount, request_id.clone(), now)?;
+                if let Some(o) = p.journal.ops.last_mut() {
+                    o.next_check_at = Some(p.expires_at.max(now) + WALLET_GRACE_SECONDS);
+                }
+                Ok(request_id)
             })
             .await?;
         let (request_id, p) = match started {
@@ -76,12 +88,11 @@ impl PaymentObject {
 
     /// `POST /netcash-wallet/return` with `{"pairs": […]}`: the signed
     /// result the shopper brought back. Answers `{"location"}` or an error.
-    pub(super) async fn wallet_return(&self, ctx: &Ctx, mut req: Request) -> worker::Result<Response> {
-        #[derive(Deserialize)]
+    pub(super) async fn wallet_return(&self, ctx: &Ctx, pairs: Vec<(String, String)>) -> worker::Result<Response> {
         struct Body {
             pairs: Vec<(String, String)>,
         }
-        let Ok(body) = req.json::<Body>().await else { return shopper_error(400, "wallet_return_invalid", "unreadable result", None) };
+        let body = Body { pairs };
         let get = |n: &str| body.pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("");
         let Some(p) = self.load().await? else { return shopper_error(404, "not_found", "no such payment", None) };
         let current = format!("{}-{}", p.id, p.attempts);

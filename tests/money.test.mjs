@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { advanceClock, api, eventually, openCheckout, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
+import { advanceClock, api, eventually, openCheckout, purchase, returnForm, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
 
 /** A proxy to the Worker's sandboxes that misbehaves on demand. */
 async function startFaultProxy() {
@@ -68,6 +68,7 @@ function proxiedVars() {
   return {
     NETCASH_BASE_URL: `${proxy.base}/sandbox/netcash`,
     PREPAID_BASE_URL: `${proxy.base}/sandbox/prepaid`,
+    NP_BASE_URL: `${proxy.base}/sandbox/np`,
     PROVIDER_TIMEOUT_MS: '3000',
     WEBHOOK_TIMEOUT_MS: '1000',
   };
@@ -181,6 +182,32 @@ describe('unclear answers are reconciled, never taken as "nothing happened"', ()
     assert.equal(fits.status, 200, 'what fits beside the reservation may go on');
     assert.equal(await prepaidBalance(card), 10000, 'the issuer and we agree: everything refunded, once');
     assert.equal((await payment(pay)).status, 'refunded');
+  });
+});
+
+describe("the merchant's NG when the rollback's answer is lost", () => {
+  it('the shopper goes to error_url (NG), the payment needs the merchant (refund_required), and the reconciled cancel ends it cancelled at NP and here', async () => {
+    merchant.answer = 'NG,out of stock';
+    try {
+      const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'np' }));
+      proxy.faults.push({ method: 'POST', path: /\/v1\/transactions\/np_[^/]+\/cancel$/, action: 'drop', times: 1 });
+      const n = uniq();
+      const r = await api(worker, 'POST', `/pay/${pay}/np`, {
+        name: '山田 太郎', kana: 'ヤマダ タロウ', postal_code: '150-0001', address: '東京都渋谷区神宮前1-2-3',
+        phone: `090${n.slice(-8)}`, email: `money${n}@example.jp`,
+      });
+      assert.equal(r.json.status, 'refund_required', r.text);
+      const { action, fields } = returnForm(await (await fetch(`${worker.base}${r.json.next}`)).text());
+      assert.equal(action, `${merchant.base}/error`, 'the shopper is sent to error_url');
+      assert.equal(fields.res_result, 'NG');
+      assert.equal((await api(worker, 'GET', `/sandbox/np/transactions/${pay}-1`)).json.status, 'cancelled', 'NP did cancel');
+      await advanceClock(worker, 30);
+      await eventually(async () => (await payment(pay)).status === 'cancelled', { what: 'reconciled rollback', timeoutMs: 30000 });
+      const p = await payment(pay);
+      assert.equal(p.operations.filter((o) => o.origin === 'rollback' && o.state === 'succeeded').length, 1);
+    } finally {
+      merchant.answer = 'OK,';
+    }
   });
 });
 

@@ -14,10 +14,7 @@ use crate::util::{self, json};
 
 /// Payment ids are ours: `pay_` and 26 base32 characters. Anything else is
 /// not looked up (no Durable Object is made for a made-up name).
-pub fn valid_payment_id(id: &str) -> bool {
-    id.strip_prefix("pay_")
-        .is_some_and(|r| r.len() == 26 && r.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()))
-}
+pub use crate::util::valid_payment_id;
 
 fn not_found_page() -> worker::Result<Response> {
     html::error_page(

@@ -22,7 +22,6 @@ use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
 use crate::connectors::np::{self, Np};
 use crate::connectors::prepaid::{self, Prepaid};
-use crate::payment_do::Payment;
 
 /// What the shopper entered, validated.
 pub enum ShopperInput {
@@ -131,7 +130,15 @@ pub enum AttemptOutcome {
 
 /// Performs the attempt at the provider. `payment` is the purchase the
 /// attempt is for (sales mode, item, dates).
-pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, payment: &Payment) -> AttemptOutcome {
+/// What an attempt needs to know of the purchase.
+pub struct Purchase<'a> {
+    pub sales_mode: SalesMode,
+    /// When the checkout was created (NP's order date).
+    pub created_at: i64,
+    pub item_name: &'a str,
+}
+
+pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, amount: Yen, payment: &Purchase<'_>) -> AttemptOutcome {
     let sales_mode = payment.sales_mode;
     match input {
         ShopperInput::Netcash(id) => {
@@ -177,7 +184,7 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
                 shop_transaction_id: request_id,
                 order_date: UnixTime(payment.created_at).jst().date,
                 amount: amount.get(),
-                item_name: &payment.item_name,
+                item_name: payment.item_name,
             };
             match (Np { endpoint: &config.np.endpoint }).register(&order, buyer).await {
                 np::Screening::Approved { np_transaction_id } => AttemptOutcome::Authorized { provider_ref: np_transaction_id },

@@ -420,7 +420,9 @@ pub async fn set_clock_offset(db: &D1Database, offset: i64) -> worker::Result<()
 }
 
 /// The payment as its checkout was created, for its object's first use.
-pub async fn payment_record(db: &D1Database, payment_id: &str) -> worker::Result<Option<crate::payment_do::Payment>> {
+/// The record a checkout was written with (the payment object takes it on
+/// first use); `T` is the payment record type, which lives with its object.
+pub async fn payment_record<T: serde::de::DeserializeOwned>(db: &D1Database, payment_id: &str) -> worker::Result<Option<T>> {
     let record: Option<Option<String>> =
         db.prepare("SELECT record FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(Some("record")).await?;
     match record.flatten() {

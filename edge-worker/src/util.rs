@@ -30,6 +30,12 @@ pub fn new_id(prefix: &str) -> String {
     s
 }
 
+/// Whether `id` has the form of a payment id (`pay_` and 26 base32 letters).
+pub fn valid_payment_id(id: &str) -> bool {
+    id.strip_prefix("pay_")
+        .is_some_and(|r| r.len() == 26 && r.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()))
+}
+
 /// A JSON answer with a status.
 pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     let mut r = Response::from_json(body)?.with_status(status);

@@ -56,7 +56,10 @@ impl PaymentObject {
 
         let outcome = match &input {
             methods::ShopperInput::Au => self.au_attempt(ctx, &started, &request_id).await,
-            _ => methods::attempt(&ctx.config, &input, &request_id, amount, &started).await,
+            _ => {
+                let purchase = methods::Purchase { sales_mode: started.sales_mode, created_at: started.created_at, item_name: &started.item_name };
+                methods::attempt(&ctx.config, &input, &request_id, amount, &purchase).await
+            }
         };
         drop(input);
 

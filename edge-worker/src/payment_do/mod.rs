@@ -267,7 +267,7 @@ impl DurableObject for PaymentObject {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        if let Some(id) = req.headers().get("x-payment-id")?.filter(|id| crate::checkout::valid_payment_id(id)) {
+        if let Some(id) = req.headers().get("x-payment-id")?.filter(|id| crate::util::valid_payment_id(id)) {
             self.payment_id.replace(Some(id));
         }
         let Ok(c) = req.json::<Call>().await else { return shopper_error(400, "invalid_call", "not a payment object call", None) };

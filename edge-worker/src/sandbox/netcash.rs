@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::connectors::netcash::WALLET_RESULT_FIELDS;
 use crate::util::{self, json};
 
+use super::faults::{self, Fault};
+
 pub const INITIAL_BALANCE: u64 = 10_000;
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -137,8 +139,12 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             }
             return txn_answer(&t);
         }
+        let fault = faults::take(storage, "debit", &d.request_id, d.amount).await?;
+        if fault == Some(Fault::ErrorBefore) {
+            return faults::server_error();
+        }
         let t = debit(storage, &d.request_id, &d.netcash_id, d.amount, now).await?;
-        return txn_answer(&t);
+        return faults::deliver(fault, txn_answer(&t), config.netcash.timeout_ms).await;
     }
 
     if path == "/api/v1/wallet/sessions" && req.method() == worker::Method::Post {
@@ -177,6 +183,14 @@ async fn request_refund(storage: &Storage, config: &Config, body: &str, now: Uni
     if let Some(existing) = storage.get::<Refund>(&key).await? {
         return json(200, &serde_json::json!({"result": "OK", "refund": existing}));
     }
+    let fault = faults::take(storage, "refund", &r.refund_id, r.amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
+    faults::deliver(fault, queue_refund(storage, r, key, now).await, config.netcash.timeout_ms).await
+}
+
+async fn queue_refund(storage: &Storage, r: RefundRequest, key: String, now: UnixTime) -> worker::Result<Response> {
     let Some(request_id) = storage.get::<String>(&format!("txid:{}", r.transaction_id)).await? else {
         return ng(404, "E_NO_SUCH_TRANSACTION", "no debit with this transaction_id");
     };

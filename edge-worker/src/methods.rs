@@ -265,7 +265,8 @@ pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &s
 /// Cancels an authorization (void), or a sale not yet fixed.
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Result<String, String> {
     match method {
-        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
+        // CyberSource cancels an uncaptured authorization with an authorization reversal.
+        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).reverse_authorization(provider_ref, key).await),
         Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
         _ => Err(format!("{} cannot be cancelled in this build", method.code())),

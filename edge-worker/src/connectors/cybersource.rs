@@ -5,8 +5,17 @@
 //!   `true` for automatic sales (authorize and capture at once) and `false`
 //!   for specified sales;
 //! * capture — `POST /pts/v2/payments/{id}/captures` (full or partial);
-//! * void — `POST /pts/v2/payments/{id}/voids` (an authorization not yet
-//!   captured);
+//! * void — `POST /pts/v2/payments/{id}/voids` (a capture or sale not yet
+//!   settled);
+//! * reverse — `POST /pts/v2/payments/{id}/reversals`: an uncaptured
+//!   authorization is cancelled by an authorization reversal;
+//! * timeout reversal / timeout void — `POST /pts/v2/reversals`,
+//!   `POST /pts/v2/voids`: undo what the request sent with a
+//!   `clientReferenceInformation.transactionId` did when its answer never
+//!   came (authorizations, captures and refunds carry one, derived from
+//!   their key: [`transaction_id_for`]);
+//! * status — `GET /tss/v2/transactions/{id}`, and the search by
+//!   transactionId (`POST /tss/v2/searches`);
 //! * refund — `POST /pts/v2/payments/{id}/refunds` (full or partial).
 //!   We refund with the **payment id** (the authorization's, which for
 //!   automatic sales is also the sale's): CyberSource's "refund a payment"
@@ -466,6 +475,27 @@ pub fn map_transaction(out: &HttpOutcome) -> Outcome {
     }
 }
 
+/// Maps a transaction search: the first summary as
+/// [`map_transaction`] maps it, `NotFound` when nothing matched.
+pub fn map_search(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let http = out.status.unwrap_or_default();
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&out.body) else {
+        return Outcome::Unclear { why: format!("HTTP {http} with an unreadable body") };
+    };
+    if !(200..300).contains(&http) {
+        return Outcome::Unclear { why: format!("HTTP {http} {}", util::excerpt(&out.body)) };
+    }
+    match v["_embedded"]["transactionSummaries"].as_array().map(|a| a.as_slice()) {
+        Some([]) if v["count"].as_u64() == Some(0) => Outcome::NotFound,
+        Some([first, ..]) => map_transaction(&HttpOutcome { status: Some(200), body: first.to_string(), latency_ms: out.latency_ms, error: None }),
+        _ if v["count"].as_u64() == Some(0) => Outcome::NotFound,
+        _ => Outcome::Unclear { why: format!("HTTP {http} search without summaries") },
+    }
+}
+
 /// The amount still authorized of a retrieved authorization.
 fn authorized_amount(out: &HttpOutcome) -> Result<u64, Outcome> {
     match map_transaction(out) {
@@ -581,6 +611,21 @@ impl Cybersource<'_> {
     /// (`GET /tss/v2/transactions/{id}`).
     pub async fn transaction(&self, id: &str) -> Outcome {
         map_transaction(&self.get(&format!("/tss/v2/transactions/{id}")).await)
+    }
+
+    /// What became of the request we sent with `transaction_id`
+    /// ([`transaction_id_for`] of its key), with CyberSource's transaction
+    /// search (`POST /tss/v2/searches`): as [`Cybersource::transaction`]
+    /// for the transaction found, `NotFound` when CyberSource has none.
+    pub async fn search_transaction_id(&self, transaction_id: &str) -> Outcome {
+        let body = serde_json::json!({
+            "save": false,
+            "query": format!("clientReferenceInformation.transactionId:{transaction_id}"),
+            "limit": 10,
+            "sort": "submitTimeUtc:desc",
+        })
+        .to_string();
+        map_search(&self.call("/tss/v2/searches", body).await)
     }
 
     /// [`Cybersource::authorize`] as an [`Outcome`]: `Done` with the
@@ -823,6 +868,11 @@ mod tests {
         let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
         assert!(matches!(map_transaction(&timeout), Outcome::Unclear { .. }), "a timeout is unclear");
         assert_eq!(authorized_amount(&answer(200, &t("AUTHORIZED", "SOK"))), Ok(1100));
+        let found = format!(r#"{{"count":1,"_embedded":{{"transactionSummaries":[{}]}}}}"#, t("AUTHORIZED", "SOK"));
+        assert_eq!(map_search(&answer(201, &found)), Outcome::Done { id: "7000000000000000000001".into() });
+        assert_eq!(map_search(&answer(201, r#"{"count":0,"_embedded":{"transactionSummaries":[]}}"#)), Outcome::NotFound, "never seen");
+        assert!(matches!(map_search(&answer(500, "")), Outcome::Unclear { .. }));
+        assert!(matches!(map_search(&answer(400, r#"{"status":"INVALID_REQUEST"}"#)), Outcome::Unclear { .. }));
         assert_eq!(authorized_amount(&answer(404, "{}")), Err(Outcome::NotFound));
     }
 

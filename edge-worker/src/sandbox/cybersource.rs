@@ -16,9 +16,25 @@
 //!   `21`–`24` bonus, `61` installment, `31`–`34` bonus + installment,
 //!   `80` revolving; installment counts 3, 5, 6, 10, 12, 15, 18, 20, 24).
 //! * `POST /pts/v2/payments/{id}/captures` (≤ what is still authorized,
-//!   partial allowed), `/voids` (only before any capture), `/refunds`
-//!   (≤ what is captured and not yet refunded). A follow-on repeated with
-//!   the same `clientReferenceInformation.code` answers as the first time.
+//!   partial allowed), `/reversals` (an authorization reversal: releases
+//!   ≤ what is authorized and not captured; a captured or reversed
+//!   payment is refused), `/voids` (a capture or sale not refunded; an
+//!   authorization is refused: it is reversed), `/refunds` (≤ what is
+//!   captured and not yet refunded). A follow-on repeated with the same
+//!   `clientReferenceInformation.code` answers as the first time.
+//! * `clientReferenceInformation.transactionId` (unique, as CyberSource
+//!   wants it): a request repeating one answers as the first time;
+//!   `POST /pts/v2/reversals` (timeout reversal of the authorization sent
+//!   with it, for the amount authorized) and `POST /pts/v2/voids`
+//!   (timeout void of the authorization, capture or refund sent with it)
+//!   undo what it did, once (repeated, they answer as the first time),
+//!   and answer `400 INVALID_REQUEST` / `INVALID_DATA` on field
+//!   `clientReferenceInformation.transactionId` when there is nothing to
+//!   undo.
+//! * `GET /tss/v2/transactions/{id}` (transaction retrieval, for payment,
+//!   capture, refund, void and reversal ids) and `POST /tss/v2/searches`
+//!   (by `clientReferenceInformation.transactionId:` or `.code:`).
+//! * Faults on demand by amount (`9001`–`9004`, [`super::faults`]).
 //!
 //! Test cards (PRODUCT §9): `4111111111111111` Visa issued in Japan,
 //! approved; `4242424242424242` Visa issued abroad, approved, JPO single
@@ -744,6 +760,47 @@ async fn timeout_void(storage: &Storage, body: &Value) -> worker::Result<(u16, V
     Ok(answer)
 }
 
+/// `POST /tss/v2/searches`: CyberSource's transaction search, for the
+/// queries `clientReferenceInformation.transactionId:<id>` and
+/// `clientReferenceInformation.code:<code>`; each summary is the
+/// transaction as the retrieval API shows it.
+async fn search(storage: &Storage, config: &Config, body: &Value) -> worker::Result<(u16, Value)> {
+    let Some(query) = body["query"].as_str() else {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("query")));
+    };
+    let mut ids: Vec<String> = vec![];
+    if let Some(tid) = query.strip_prefix("clientReferenceInformation.transactionId:") {
+        if let Some(rec) = storage.get::<TidRecord>(&format!("tid:{}", tid.trim())).await? {
+            ids.push(rec.op_id);
+        }
+    } else if let Some(code) = query.strip_prefix("clientReferenceInformation.code:") {
+        let attempts = storage.get::<Vec<Attempt>>(&format!("ref:{}", code.trim())).await?.unwrap_or_default();
+        ids.extend(attempts.into_iter().filter_map(|a| a.payment_id));
+    } else {
+        return Ok(invalid(400, "INVALID_DATA", "Declined - this sandbox searches by clientReferenceInformation.transactionId or .code", Some("query")));
+    }
+    let mut summaries = vec![];
+    for id in ids {
+        if let (200, t) = retrieve(storage, config, &id).await? {
+            summaries.push(t);
+        }
+    }
+    Ok((
+        201,
+        json!({
+            "searchId": transaction_id(),
+            "save": false,
+            "query": query,
+            "count": summaries.len(),
+            "totalCount": summaries.len(),
+            "limit": body["limit"].as_u64().unwrap_or(20),
+            "offset": 0,
+            "submitTimeUtc": now_utc(),
+            "_embedded": {"transactionSummaries": summaries},
+        }),
+    ))
+}
+
 /// `GET /tss/v2/transactions/{id}`: CyberSource's transaction retrieval,
 /// for a payment (authorization) id or the id of a capture, refund,
 /// void or reversal.
@@ -900,6 +957,8 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             },
             None => authorize(storage, &parsed).await?,
         }
+    } else if path == "/tss/v2/searches" {
+        search(storage, config, &parsed).await?
     } else if path == "/pts/v2/reversals" {
         timeout_reversal(storage, &parsed).await?
     } else if path == "/pts/v2/voids" {

@@ -114,6 +114,12 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     // The weekly batch run: pays every refund whose payout date has come
     // and notifies the merchant's system. Run by the scheduled sweep and
     // by moving the sandbox clock; not part of the provider's API.
+    // The batch a refund requested today joins (the calendar NET CASH
+    // publishes to merchants); not part of the provider's API.
+    if path == "/batch/current" {
+        let b = netcash_batch(now.jst().date);
+        return json(200, &serde_json::json!({"closes": b.closes.iso(), "payout_date": b.paid.iso()}));
+    }
     if path == "/batch/run" {
         let paid = run_batches(storage, config, now).await?;
         return json(200, &serde_json::json!({"paid": paid}));

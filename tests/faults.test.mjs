@@ -107,7 +107,8 @@ async function proveFault(value, op) {
       assert.equal(first.status, 500, first.text);
       break;
     case 9004:
-      assert.ok(first.readError || first.json === null, `the body broke off (${first.readError?.message ?? first.text})`);
+      assert.ok(first.readError, `the connection dropped in the body: the read fails (got ${JSON.stringify(first.text)})`);
+      assert.ok(first.status < 300, "the status and headers arrived first");
       break;
     default:
       throw new Error(`no fault value ${value}`);
@@ -277,7 +278,10 @@ describe('CyberSource sandbox faults', () => {
     const tid = digits(18);
     const first = await cybersource('POST', '/pts/v2/payments', authBody(code, tid, 9003));
     assert.equal(first.status, 500);
-    const none = await cybersource('POST', '/pts/v2/reversals', { clientReferenceInformation: { transactionId: tid }, reversalInformation: { amountDetails: { totalAmount: '9003', currency: 'JPY' }, reason: 'timeout' } });
+    const noneBody = { clientReferenceInformation: { transactionId: tid }, reversalInformation: { amountDetails: { totalAmount: '9003', currency: 'JPY' }, reason: 'timeout' } };
+    // The reversal's amount is a fault value too: it faults once (9003: not performed).
+    assert.equal((await cybersource('POST', '/pts/v2/reversals', noneBody)).status, 500);
+    const none = await cybersource('POST', '/pts/v2/reversals', noneBody);
     assert.equal(none.status, 400, 'nothing to reverse: the authorization never happened');
     assert.equal(none.json.status, 'INVALID_REQUEST');
     assert.deepEqual(none.json.details, [{ field: 'clientReferenceInformation.transactionId', reason: 'INVALID_DATA' }]);
@@ -286,6 +290,8 @@ describe('CyberSource sandbox faults', () => {
     const late = await cybersource('POST', '/pts/v2/payments', authBody(code, tid2, 9002));
     assert.equal(late.status, 500);
     const rev = { clientReferenceInformation: { transactionId: tid2 }, reversalInformation: { amountDetails: { totalAmount: '9002', currency: 'JPY' }, reason: 'timeout' } };
+    // The reversal of 9002 yen faults once too (performed, then 500); the retry replays it.
+    assert.equal((await cybersource('POST', '/pts/v2/reversals', rev)).status, 500);
     const r = await cybersource('POST', '/pts/v2/reversals', rev);
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.status, 'REVERSED');
@@ -317,7 +323,11 @@ describe('CyberSource sandbox faults', () => {
       });
       if (value === 9002) {
         const tid = Object.values(tids)[0];
-        const v = await cybersource('POST', '/pts/v2/voids', { clientReferenceInformation: { comments: 'VOID Timeout', transactionId: tid } });
+        const timeoutVoid = { clientReferenceInformation: { comments: 'VOID Timeout', transactionId: tid } };
+        // A timeout void has no amount: it faults on the capture's (9002: performed, then 500).
+        assert.equal((await cybersource('POST', '/pts/v2/voids', timeoutVoid)).status, 500);
+        assert.equal((await payment(id)).captured, 0, 'the capture is undone');
+        const v = await cybersource('POST', '/pts/v2/voids', timeoutVoid);
         assert.equal(v.status, 201, v.text);
         assert.equal(v.json.status, 'VOIDED');
         assert.equal(v.json.voidAmountDetails.voidAmount, '9002');
@@ -374,7 +384,7 @@ describe('au sandbox faults', () => {
       return_url: `${worker.base}/faults/return`, limit_at: Math.floor(Date.now() / 1000) + 600, open_id: null,
     };
     let start = await au('POST', '/api/v1/payments', body);
-    if (amount === 9002) {
+    if (amount >= 9001 && amount <= 9004) {
       // The start of a payment of a fault value faults too, once per service_ref.
       assert.equal(start.status, 500, start.text);
       start = await au('POST', '/api/v1/payments', body);
@@ -427,8 +437,11 @@ describe('au sandbox faults', () => {
     assert.equal(capture.status, 409, 'the authorization was cancelled (once)');
     assert.equal(capture.json.error_code, 'E_STATE');
 
-    const paid = await authorizedAu(9500);
-    const c = await au('POST', `/api/v1/payments/${paid}/capture`, { merchant_code: 'AU0001', idempotency_key: unique('cap'), amount: 9500 });
+    // A full refund (au refunds in part only from the month after settlement).
+    const paid = await authorizedAu(9003);
+    const capture1 = { merchant_code: 'AU0001', idempotency_key: unique('cap'), amount: 9003 };
+    assert.equal((await au('POST', `/api/v1/payments/${paid}/capture`, capture1)).status, 500, 'the capture of 9003 faults first');
+    const c = await au('POST', `/api/v1/payments/${paid}/capture`, capture1);
     assert.equal(c.status, 200, c.text);
     await proveFault(9003, {
       send: (k) => au('POST', `/api/v1/payments/${paid}/refunds`, { merchant_code: 'AU0001', idempotency_key: k, amount: 9003 }),
@@ -477,7 +490,8 @@ describe('NP sandbox faults', () => {
   it('a shipment report faults on the transaction amount (9004) and a refund of 9002 yen, once per key; each status tells the truth', async () => {
     const shopId = unique('np');
     const reg = registration(shopId, 9004);
-    assert.equal((await np('POST', '/v1/transactions', reg)).status, 500, 'the registration itself faults first');
+    const broken = await np('POST', '/v1/transactions', reg);
+    assert.ok(broken.readError, 'the registration itself faults first (9004: the read fails)');
     const r = await np('POST', '/v1/transactions', reg);
     assert.equal(r.status, 201, r.text);
     const npId = r.json.np_transaction_id;

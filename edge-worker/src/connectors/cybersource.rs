@@ -180,6 +180,8 @@ pub fn japan_payment_options(option: PaymentOption, brand: Brand) -> Option<Japa
     }
 }
 
+/// An authorization without a transaction id (the fixtures' wire format).
+#[cfg(test)]
 fn payment_body(reference: &str, card: &CardDetails, amount: u64, capture: bool, jpo: Option<JapanPaymentOptions>) -> String {
     payment_body_with(ClientReference::of(reference), card, amount, capture, jpo)
 }

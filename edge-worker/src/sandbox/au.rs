@@ -11,6 +11,11 @@
 //!   return URL. A shopper whose OpenID the merchant passed skips the
 //!   login. The shopper may cancel on every page.
 //!
+//! KDDI's status of one capture, cancel or refund (signed): `GET
+//! /api/v1/payments/{id}/operations/{idempotency_key}`. Faults on demand
+//! by amount ([`super::faults`]) on the start (keyed by `service_ref`)
+//! and on captures, cancels (the transaction's amount) and refunds.
+//!
 //! Test accounts (PRODUCT §9), any non-empty password: `au-ok` (or
 //! `au-ok-<anything>`, each its own shopper) pays; `au-limit`,
 //! `au-overdue`, `au-restricted` are declined for credit limit exceeded,

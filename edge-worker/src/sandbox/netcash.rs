@@ -2,7 +2,9 @@
 //! idempotent per request id and never rolled back, signature checks on
 //! every call. Test values (PRODUCT §9): any 16-alphanumeric ID starts with
 //! 10,000 yen; an ID ending `0000` has no balance; one ending `9999` is
-//! suspended.
+//! suspended. Faults on demand by amount ([`super::faults`]) on debits
+//! (keyed by `request_id`) and batch refund requests (by `refund_id`);
+//! the debits of the NET CASH Wallet pages do not fault.
 
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Storage};

@@ -12,6 +12,13 @@
 //! whose invoice is not paid; a registration over it is refused with
 //! `E_LIMIT_EXCEEDED`.
 //!
+//! NP's status queries (signed): `GET /v1/transactions/{id}` (NP's id or
+//! our shop transaction id) and `GET /v1/transactions/{id}/{shipments,
+//! cancel,refunds}/{idempotency_key}` (the operation's first answer).
+//! Faults on demand by amount ([`super::faults`]) on registrations
+//! (keyed by `shop_transaction_id`), shipment reports and cancellations
+//! (the billed amount) and refunds.
+//!
 //! Not part of NP's API, for people and tests (unsigned):
 //! * `GET /transactions/{id}` — a transaction (`id`: NP's or ours);
 //! * `POST /transactions/{id}/invoice/paid` — the shopper pays the invoice,

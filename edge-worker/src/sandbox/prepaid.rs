@@ -2,7 +2,11 @@
 //! card numbers with balances, charges idempotent per key, refunds back to
 //! the card never above what was charged. Test values (PRODUCT §9): any
 //! 16-digit number starts with 10,000 yen; one ending `0000` has no
-//! balance.
+//! balance. The issuer's status queries (signed): `GET
+//! /v2/charges/by-key/{idempotency_key}` and `GET
+//! /v2/refunds/by-key/{idempotency_key}`. Faults on demand by amount
+//! ([`super::faults`]). Inspection (unsigned, not the issuer's API):
+//! `GET /cards/{number}` (balance), `GET /charges/{id}`.
 
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Storage};
@@ -151,39 +155,37 @@ async fn refund_by_key(storage: &Storage, key: &str) -> worker::Result<Response>
 }
 
 async fn charge(storage: &Storage, r: ChargeRequest, ikey: String) -> worker::Result<Response> {
-    {
-        if r.card_number.len() != 16 || !r.card_number.bytes().all(|b| b.is_ascii_digit()) {
-            return declined(402, "invalid_number", "a card number has 16 digits");
-        }
-        let key = card_key(&r.card_number);
-        let mut c = storage.get::<Card>(&key).await?.unwrap_or_else(|| card(&r.card_number));
-        if c.balance < r.amount {
-            return declined(402, "insufficient_funds", "the card balance is insufficient");
-        }
-        c.balance -= r.amount;
-        let charge = Charge { charge_id: util::new_id("ch"), card_last4: r.card_number[12..].to_string(), card_key: key.clone(), amount: r.amount, refunded: 0 };
-        storage.put(&key, &c).await?;
-        storage.put(&format!("charge:{}", charge.charge_id), &charge).await?;
-        storage.put(&ikey, &charge.charge_id).await?;
-        json(201, &serde_json::json!({"status": "succeeded", "charge_id": charge.charge_id, "amount": r.amount, "balance": c.balance}))
+    if r.card_number.len() != 16 || !r.card_number.bytes().all(|b| b.is_ascii_digit()) {
+        return declined(402, "invalid_number", "a card number has 16 digits");
     }
+    let key = card_key(&r.card_number);
+    let mut c = storage.get::<Card>(&key).await?.unwrap_or_else(|| card(&r.card_number));
+    if c.balance < r.amount {
+        return declined(402, "insufficient_funds", "the card balance is insufficient");
+    }
+    c.balance -= r.amount;
+    let charge = Charge { charge_id: util::new_id("ch"), card_last4: r.card_number[12..].to_string(), card_key: key.clone(), amount: r.amount, refunded: 0 };
+    storage.put(&key, &c).await?;
+    storage.put(&format!("charge:{}", charge.charge_id), &charge).await?;
+    storage.put(&ikey, &charge.charge_id).await?;
+    json(201, &serde_json::json!({"status": "succeeded", "charge_id": charge.charge_id, "amount": r.amount, "balance": c.balance}))
 }
 
 async fn refund(storage: &Storage, id: &str, r: RefundRequest, ikey: String) -> worker::Result<Response> {
-        let Some(mut charge) = storage.get::<Charge>(&format!("charge:{id}")).await? else {
-            return declined(404, "charge_not_found", "no such charge");
-        };
-        if charge.refunded + r.amount > charge.amount {
-            return declined(422, "refund_exceeds_charge", "refunds may not exceed the charge");
-        }
-        charge.refunded += r.amount;
-        let mut c = storage.get::<Card>(&charge.card_key).await?.unwrap_or(Card { balance: 0 });
-        c.balance += r.amount;
-        let refund_id = util::new_id("rf");
-        storage.put(&charge.card_key, &c).await?;
-        storage.put(&format!("charge:{id}"), &charge).await?;
-        storage.put(&format!("refund:{refund_id}"), &Refund { refund_id: refund_id.clone(), charge_id: id.to_string(), amount: r.amount }).await?;
-        storage.put(&ikey, &refund_id).await?;
-        json(201, &serde_json::json!({"status": "succeeded", "refund_id": refund_id, "charge_id": id, "amount": r.amount, "balance": c.balance}))
+    let Some(mut charge) = storage.get::<Charge>(&format!("charge:{id}")).await? else {
+        return declined(404, "charge_not_found", "no such charge");
+    };
+    if charge.refunded + r.amount > charge.amount {
+        return declined(422, "refund_exceeds_charge", "refunds may not exceed the charge");
+    }
+    charge.refunded += r.amount;
+    let mut c = storage.get::<Card>(&charge.card_key).await?.unwrap_or(Card { balance: 0 });
+    c.balance += r.amount;
+    let refund_id = util::new_id("rf");
+    storage.put(&charge.card_key, &c).await?;
+    storage.put(&format!("charge:{id}"), &charge).await?;
+    storage.put(&format!("refund:{refund_id}"), &Refund { refund_id: refund_id.clone(), charge_id: id.to_string(), amount: r.amount }).await?;
+    storage.put(&ikey, &refund_id).await?;
+    json(201, &serde_json::json!({"status": "succeeded", "refund_id": refund_id, "charge_id": id, "amount": r.amount, "balance": c.balance}))
 }
 

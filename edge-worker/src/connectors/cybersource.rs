@@ -587,7 +587,9 @@ impl Cybersource<'_> {
     /// CyberSource's timeout reversal (`POST /pts/v2/reversals`): undoes
     /// the authorization we sent with `transaction_id` when its answer
     /// never came. `amount` is the authorized amount. `NotFound` when
-    /// CyberSource has no authorization with it (nothing to undo).
+    /// CyberSource has no authorization with it (nothing to undo). A sale
+    /// (authorized and captured at once) is not reversed: it is undone
+    /// with [`Cybersource::timeout_void`].
     pub async fn timeout_reversal(&self, transaction_id: &str, amount: u64) -> Outcome {
         let body = reversal_body(
             ClientReference { code: "", transaction_id: Some(transaction_id.to_string()) },

@@ -132,7 +132,7 @@ describe('card payments (CyberSource, JPO)', () => {
     assert.deepEqual(s.refunds.map((x) => x.amount), [300, 500]);
   });
 
-  it('an authorization is voided through the API (cancel); then it can be neither settled nor voided again', async () => {
+  it('an authorization is cancelled through the API by an authorization reversal, as CyberSource cancels one; then it can be neither settled nor cancelled again', async () => {
     const id = await checkout({ sales_mode: 'specified' });
     assert.equal((await pay(id, card(CARDS.visaJapan))).json.status, 'authorized');
     const csId = (await received(`${id}-1`)).payments[0].id;
@@ -140,8 +140,11 @@ describe('card payments (CyberSource, JPO)', () => {
     assert.equal(cancelled.status, 200, cancelled.text);
     assert.equal(cancelled.json.status, 'cancelled');
     const s = (await api(worker, 'GET', `/sandbox/cybersource/inspect/payments/${csId}`)).json;
-    assert.equal(s.status, 'VOIDED');
-    assert.equal(s.voids.length, 1);
+    assert.equal(s.status, 'REVERSED');
+    assert.equal(s.reversals.length, 1);
+    assert.equal(s.reversals[0].amount, 1100, 'the whole authorized amount is reversed');
+    assert.equal(s.voids.length, 0, 'an authorization is not voided');
+    assert.equal(s.authorized, 0);
     assert.equal((await signedApi(worker, 'POST', `/v1/payments/${id}/settle`)).status, 409);
     assert.equal((await signedApi(worker, 'POST', `/v1/payments/${id}/cancel`)).status, 409);
     assert.equal((await signedApi(worker, 'POST', `/v1/payments/${id}/refund`)).status, 409);
@@ -259,7 +262,7 @@ describe('card payments (CyberSource, JPO)', () => {
     assert.equal((await view(id)).instrument, `visa ****1111 ${String(thisMonth[0]).padStart(2, '0')}/${thisMonth[1]}`);
   });
 
-  it('a merchant NG rolls card payments back: a capture is refunded, an authorization voided', async () => {
+  it('a merchant NG rolls card payments back: a capture is refunded, an authorization reversed', async () => {
     merchant.answer = 'NG,out of stock';
     const auto = await checkout();
     const r = await pay(auto, card(CARDS.visaJapan));
@@ -272,7 +275,7 @@ describe('card payments (CyberSource, JPO)', () => {
     const r2 = await pay(specified, card(CARDS.visaJapan));
     assert.equal(r2.json.status, 'rejected_by_merchant', r2.text);
     const b = (await received(`${specified}-1`)).payments[0];
-    assert.equal(b.status, 'VOIDED', 'the authorization was voided');
+    assert.equal(b.status, 'REVERSED', 'the authorization was reversed');
     assert.equal(b.captured, 0);
   });
 
@@ -342,6 +345,93 @@ describe('card payments (CyberSource, JPO)', () => {
     const r = await send(body(ref).replace('"500"', '"5"'), sign(body(ref)));
     assert.equal(r.status, 401);
     assert.equal(r.json.reason, 'digest_mismatch');
+  });
+
+  /** A request to the CyberSource sandbox, HTTP-Signature-signed from PRODUCT §2. */
+  async function cs(method, path, body) {
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    const date = new Date().toUTCString();
+    const values = { host: `127.0.0.1:${worker.port}`, date, 'request-target': `${method.toLowerCase()} ${path}`, 'v-c-merchant-id': CS.merchantId };
+    const headers = { 'v-c-merchant-id': CS.merchantId, date };
+    let list = 'host date request-target v-c-merchant-id';
+    if (method === 'POST') {
+      values.digest = headers.digest = 'SHA-256=' + createHash('sha256').update(raw).digest('base64');
+      headers['content-type'] = 'application/json';
+      list = 'host date request-target digest v-c-merchant-id';
+    }
+    const sig = createHmac('sha256', Buffer.from(CS.secret, 'base64')).update(list.split(' ').map((h) => `${h}: ${values[h]}`).join('\n')).digest('base64');
+    headers.signature = `keyid="${CS.keyId}", algorithm="HmacSHA256", headers="${list}", signature="${sig}"`;
+    const r = await fetch(`${worker.base}/sandbox/cybersource${path}`, { method, headers, body: raw || undefined });
+    return { status: r.status, json: await r.json() };
+  }
+
+  it('our authorizations and captures carry a clientReferenceInformation.transactionId derived from their key; the transaction retrieval API reads them', async () => {
+    const id = await checkout({ sales_mode: 'specified' });
+    assert.equal((await pay(id, card(CARDS.visaJapan))).json.status, 'authorized');
+    const [p] = (await received(`${id}-1`)).payments;
+    assert.match(p.transactionId, /^\d{20}$/);
+    assert.equal((await signedApi(worker, 'POST', `/v1/payments/${id}/settle`, { amount: 700 })).status, 200);
+    const s = (await api(worker, 'GET', `/sandbox/cybersource/inspect/payments/${p.id}`)).json;
+    assert.match(s.captures[0].transactionId, /^\d{20}$/);
+    assert.notEqual(s.captures[0].transactionId, p.transactionId);
+
+    const t = await cs('GET', `/tss/v2/transactions/${p.id}`);
+    assert.equal(t.status, 200, JSON.stringify(t.json));
+    assert.equal(t.json.id, p.id);
+    assert.equal(t.json.clientReferenceInformation.transactionId, p.transactionId);
+    assert.equal(t.json.applicationInformation.status, 'AUTHORIZED');
+    assert.equal(t.json.applicationInformation.applications[0].name, 'ics_auth');
+    assert.equal(t.json.orderInformation.amountDetails.authorizedAmount, '1100');
+    assert.deepEqual(t.json._links.relatedTransactions.map((l) => l.href), [`/tss/v2/transactions/${s.captures[0].id}`]);
+    const c = await cs('GET', `/tss/v2/transactions/${s.captures[0].id}`);
+    assert.equal(c.json.applicationInformation.applications[0].name, 'ics_bill');
+    assert.equal(c.json.orderInformation.amountDetails.totalAmount, '700');
+    const none = await cs('GET', '/tss/v2/transactions/7000000000000000000000');
+    assert.equal(none.status, 404);
+    assert.equal(none.json.status, 'NOT_FOUND');
+    const unsigned = await fetch(`${worker.base}/sandbox/cybersource/tss/v2/transactions/${p.id}`);
+    assert.equal(unsigned.status, 401, 'the retrieval API is signed like the rest');
+  });
+
+  it('the sandbox refuses what CyberSource refuses: a void of an authorization, a reversal of a captured payment, a second reversal', async () => {
+    const auth = await cs('POST', '/pts/v2/payments', {
+      clientReferenceInformation: { code: `rules-${Date.now()}` },
+      processingInformation: { capture: false },
+      paymentInformation: { card: { number: CARDS.visaJapan, expirationMonth: '12', expirationYear: '2030', securityCode: '123' } },
+      orderInformation: { amountDetails: { totalAmount: '1000', currency: 'JPY' } },
+    });
+    assert.equal(auth.json.status, 'AUTHORIZED');
+    const id = auth.json.id;
+    const voided = await cs('POST', `/pts/v2/payments/${id}/voids`, { clientReferenceInformation: { code: 'v1' } });
+    assert.equal(voided.status, 400);
+    assert.equal(voided.json.status, 'INVALID_REQUEST');
+    assert.match(voided.json.message, /revers/);
+    const reversal = (code, amount = '1000') => cs('POST', `/pts/v2/payments/${id}/reversals`, {
+      clientReferenceInformation: { code }, reversalInformation: { amountDetails: { totalAmount: amount }, reason: 'test' },
+    });
+    assert.equal((await reversal('r0', '1001')).json.reason, 'INVALID_AMOUNT', 'not more than authorized');
+    const r = await reversal('r1');
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.json.status, 'REVERSED');
+    assert.deepEqual(r.json.reversalAmountDetails, { currency: 'JPY', reversedAmount: '1000', originalTransactionAmount: '1000' });
+    assert.deepEqual((await reversal('r1')).json.id, r.json.id, 'the same reference answers as the first time');
+    assert.equal((await reversal('r2')).json.reason, 'AUTH_ALREADY_REVERSED');
+
+    const sale = await cs('POST', '/pts/v2/payments', {
+      clientReferenceInformation: { code: `rules-sale-${Date.now()}` },
+      processingInformation: { capture: true },
+      paymentInformation: { card: { number: CARDS.visaJapan, expirationMonth: '12', expirationYear: '2030', securityCode: '123' } },
+      orderInformation: { amountDetails: { totalAmount: '1000', currency: 'JPY' } },
+    });
+    const captured = await cs('POST', `/pts/v2/payments/${sale.json.id}/reversals`, {
+      clientReferenceInformation: { code: 'r3' }, reversalInformation: { amountDetails: { totalAmount: '1000' }, reason: 'test' },
+    });
+    assert.equal(captured.status, 400);
+    assert.match(captured.json.message, /captured/);
+    const v = await cs('POST', `/pts/v2/payments/${sale.json.id}/voids`, { clientReferenceInformation: { code: 'v2' } });
+    assert.equal(v.status, 201, 'a sale not settled is voided');
+    assert.equal(v.json.status, 'VOIDED');
+    assert.equal((await api(worker, 'GET', `/sandbox/cybersource/inspect/payments/${sale.json.id}`)).json.captured, 0);
   });
 
   it('card numbers and CVCs are never stored or logged: API view, sandbox records, raw local storage, Worker log', async () => {

@@ -1,7 +1,8 @@
 // SDK compatibility (PRODUCT §2: "the sandbox must accept requests signed
 // by CyberSource's own published REST client SDKs"): CyberSource's Python
 // SDK, installed from PyPI into tests/.venv-cybersource (once; gitignored), authorizes
-// with Japanese Payment Options, captures and refunds against our sandbox
+// with Japanese Payment Options, captures, refunds and reverses an
+// authorization (ReversalApi.auth_reversal) against our sandbox
 // under `wrangler dev`, with HTTP Signature authentication exactly as the
 // SDK produces it.
 
@@ -83,6 +84,22 @@ describe('CyberSource Python SDK against the sandbox', () => {
     assert.equal(seen.json.captured, 800);
     assert.equal(seen.json.refunded, 300);
     assert.ok(!JSON.stringify(seen.json).includes('4111111111111111'), 'the sandbox keeps no card number');
+  });
+
+  it('ReversalApi.auth_reversal reverses an authorization, as CyberSource cancels one', async () => {
+    const ref = `sdk-rev-${Date.now()}`;
+    const r = runSdk('reversal', ref);
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.equal(r.authorization.status, 'AUTHORIZED');
+    assert.equal(r.reversal.http, 201);
+    assert.equal(r.reversal.status, 'REVERSED');
+    assert.equal(r.reversal.reversed, '1100');
+    assert.match(r.reversal.id, /^\d{22}$/);
+
+    const seen = await api(worker, 'GET', `/sandbox/cybersource/inspect/payments/${r.authorization.id}`);
+    assert.equal(seen.json.status, 'REVERSED');
+    assert.equal(seen.json.authorized, 0);
+    assert.deepEqual(seen.json.reversals.map((x) => [x.id, x.code, x.amount]), [[r.reversal.id, `${ref}-reversal`, 1100]]);
   });
 
   it('the same request signed with another secret is refused with 401', async () => {

@@ -2,13 +2,15 @@
 Python SDK (cybersource-rest-client-python), the way a merchant follows
 CyberSource's samples: `PaymentsApi.create_payment` with HTTP Signature
 authentication, then `CaptureApi.capture_payment` and
-`RefundApi.refund_payment`. Run by tests/cybersource-sdk.test.mjs, which
+`RefundApi.refund_payment`, and `ReversalApi.auth_reversal` of a second
+authorization. Run by tests/cybersource-sdk.test.mjs, which
 reads the JSON this prints.
 
 Environment: SANDBOX_HOST (host:port of the Worker), SANDBOX_BASE (the
 sandbox's base URL), CS_MERCHANT_ID, CS_KEY_ID, CS_SECRET, CS_REFERENCE,
 and CS_STEP: `payment` (authorize with JPO installments, capture part,
-refund part) or `bad_secret` (the same authorization signed with another
+refund part), `reversal` (authorize, then reverse the authorization) or
+`bad_secret` (the same authorization signed with another
 secret).
 """
 import json
@@ -16,6 +18,7 @@ import os
 import sys
 
 from CyberSource import (
+    AuthReversalRequest,
     CaptureApi,
     CapturePaymentRequest,
     CreatePaymentRequest,
@@ -30,8 +33,12 @@ from CyberSource import (
     Ptsv2paymentsPaymentInformationCard,
     Ptsv2paymentsProcessingInformation,
     Ptsv2paymentsProcessingInformationJapanPaymentOptions,
+    Ptsv2paymentsidreversalsClientReferenceInformation,
+    Ptsv2paymentsidreversalsReversalInformation,
+    Ptsv2paymentsidreversalsReversalInformationAmountDetails,
     RefundApi,
     RefundPaymentRequest,
+    ReversalApi,
 )
 from CyberSource.rest import ApiException
 
@@ -89,7 +96,25 @@ def main():
     reference = os.environ["CS_REFERENCE"]
     out = {}
     try:
-        if step == "bad_secret":
+        if step == "reversal":
+            cfg = config(os.environ["CS_SECRET"])
+            data, status = authorize(cfg, reference)
+            out["authorization"] = {"http": status, "status": data.status, "id": data.id}
+            reversal = AuthReversalRequest(
+                client_reference_information=Ptsv2paymentsidreversalsClientReferenceInformation(code=reference + "-reversal"),
+                reversal_information=Ptsv2paymentsidreversalsReversalInformation(
+                    amount_details=Ptsv2paymentsidreversalsReversalInformationAmountDetails(total_amount="1100", currency="JPY"),
+                    reason="cancelled by the shop",
+                ),
+            )
+            data2, status2, _ = ReversalApi(cfg).auth_reversal(data.id, body(reversal))
+            out["reversal"] = {
+                "http": status2,
+                "status": data2.status,
+                "id": data2.id,
+                "reversed": data2.reversal_amount_details.reversed_amount if data2.reversal_amount_details else None,
+            }
+        elif step == "bad_secret":
             authorize(config("c29tZW9uZS1lbHNlcy1zZWNyZXQta2V5LTMyLWJ5dGVzIQ=="), reference)
             out["authorization"] = {"http": 201}
         else:

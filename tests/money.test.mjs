@@ -185,6 +185,35 @@ describe('unclear answers are reconciled, never taken as "nothing happened"', ()
   });
 });
 
+describe('sandbox fault values end with our books equal to the provider ledger', () => {
+  it('prepaid 9002 (charged, then HTTP 500): the checkout reconciles to paid; the card is debited once', async () => {
+    const card = prepaidCard();
+    const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'prepaid', amount: '9002', tax: '0' }));
+    const r = await api(worker, 'POST', `/pay/${pay}/prepaid`, { card_number: card });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(await prepaidBalance(card), 10000 - 9002, 'the issuer did charge');
+    await advanceClock(worker, 30);
+    await eventually(async () => (await payment(pay)).status === 'paid', { what: 'reconciled charge', timeoutMs: 30000 });
+    assert.equal((await payment(pay)).captured, 9002);
+    assert.equal(await prepaidBalance(card), 10000 - 9002, 'once');
+  });
+
+  it('prepaid 9003 (HTTP 500, nothing charged): the checkout reconciles back to pending and the shopper may pay again', async () => {
+    const card = prepaidCard();
+    const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'prepaid', amount: '9003', tax: '0' }));
+    const r = await api(worker, 'POST', `/pay/${pay}/prepaid`, { card_number: card });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(await prepaidBalance(card), 10000, 'nothing charged');
+    await advanceClock(worker, 30);
+    await eventually(async () => (await payment(pay)).status === 'pending', { what: 'reconciled: nothing happened', timeoutMs: 30000 });
+    const again = await api(worker, 'POST', `/pay/${pay}/prepaid`, { card_number: card });
+    assert.equal(again.status, 202, 'a new attempt (a new key) meets the fault again');
+    await advanceClock(worker, 30);
+    await eventually(async () => (await payment(pay)).status === 'pending', { what: 'second attempt reconciled', timeoutMs: 30000 });
+    assert.equal(await prepaidBalance(card), 10000);
+  });
+});
+
 describe("the merchant's NG when the rollback's answer is lost", () => {
   it('the shopper goes to error_url (NG), the payment needs the merchant (refund_required), and the reconciled cancel ends it cancelled at NP and here', async () => {
     merchant.answer = 'NG,out of stock';

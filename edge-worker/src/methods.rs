@@ -273,7 +273,8 @@ pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &s
 /// Cancels an authorization (void), or a sale not yet fixed.
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Outcome {
     match method {
-        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).void(provider_ref, key).await),
+        // CyberSource cancels an uncaptured authorization with an authorization reversal.
+        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).reverse_authorization(provider_ref, key).await),
         Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
         _ => Outcome::Refused { code: "not_cancellable".into() },
@@ -308,7 +309,7 @@ pub async fn batch_refund(config: &Config, refund_id: &str, transaction_id: &str
 /// Asks the provider what became of an attempt whose answer was unclear
 /// (or never came). `Done`: it took the money (`id` its reference);
 /// `NotFound`/`Refused`: nothing was taken; `Unclear`: ask again later.
-pub async fn attempt_status(config: &Config, method: Method, request_id: &str) -> Outcome {
+pub async fn attempt_status(config: &Config, method: Method, request_id: &str, sales_mode: SalesMode, amount: Yen) -> Outcome {
     match method {
         Method::Netcash => match (Netcash { endpoint: &config.netcash }).status(request_id).await {
             DebitOutcome::Approved { transaction_id } => Outcome::Done { id: transaction_id },
@@ -316,7 +317,27 @@ pub async fn attempt_status(config: &Config, method: Method, request_id: &str) -
             DebitOutcome::NotFound => Outcome::NotFound,
             DebitOutcome::Unknown(why) => Outcome::Unclear { why },
         },
-        _ => Outcome::Unclear { why: format!("{} has no status query for attempts in this build", method.code()) },
+        Method::Prepaid => (Prepaid { endpoint: &config.prepaid }).charge_status(request_id).await,
+        // NP: the registration by our shop transaction id (held: ask again).
+        Method::Np => (Np { endpoint: &config.np.endpoint }).transaction_outcome(request_id).await,
+        // CyberSource cannot be trusted to tell an unanswered authorization
+        // apart: it is undone by its transactionId (timeout void of a sale,
+        // timeout reversal of an authorization), so nothing stands and the
+        // shopper may pay again.
+        Method::Card => {
+            let c = Cybersource { endpoint: &config.cybersource };
+            let tid = cybersource::transaction_id_for(request_id);
+            let undone = match sales_mode {
+                SalesMode::Auto => c.timeout_void(&tid).await,
+                SalesMode::Specified => c.timeout_reversal(&tid, amount.get()).await,
+            };
+            match undone {
+                Outcome::Done { id } => Outcome::Refused { code: format!("undone_at_provider ({id})") },
+                other => other,
+            }
+        }
+        // au attempts are ended by their own sweep (`payment_do::au`).
+        Method::Au => Outcome::Unclear { why: "au attempts are settled by the au sweep".into() },
     }
 }
 

@@ -9,7 +9,7 @@ use shared::au::ResultFields;
 use shared::url::HttpUrl;
 use worker::Method;
 
-use super::signed_headers;
+use super::{signed_headers, Outcome};
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
@@ -171,6 +171,42 @@ pub fn map_op(out: &HttpOutcome) -> OpOutcome {
     }
 }
 
+/// A capture, cancel or refund as the connectors' one [`Outcome`].
+pub fn op_outcome(out: OpOutcome) -> Outcome {
+    match out {
+        OpOutcome::Done { id } => Outcome::Done { id },
+        OpOutcome::Refused(code) => Outcome::Refused { code },
+        OpOutcome::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// Maps KDDI's status of one capture, cancel or refund by its
+/// idempotency key: `Done` with the operation id, `NotFound` when KDDI
+/// never saw it.
+pub fn map_operation_status(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    match map_op(out) {
+        OpOutcome::Done { id } => Outcome::Done { id },
+        OpOutcome::Refused(why) if out.status == Some(404) && why.starts_with("E_NOT_FOUND") => Outcome::NotFound,
+        OpOutcome::Refused(why) | OpOutcome::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// A payment's status as an [`Outcome`]: `Done` (the transaction id) when
+/// the shopper paid, `Refused` with KDDI's result when it ended otherwise,
+/// `Unclear` while the shopper has not finished.
+pub fn payment_outcome_of(status: Status, transaction_id: &str) -> Outcome {
+    match status {
+        Status::Final(f) if f.result == "OK" => Outcome::Done { id: transaction_id.to_string() },
+        Status::Final(f) => Outcome::Refused { code: if f.error_code.is_empty() { f.result.to_ascii_lowercase() } else { f.error_code.clone() } },
+        Status::Open { .. } => Outcome::Unclear { why: "the shopper has not finished on the au side".into() },
+        Status::NotFound => Outcome::NotFound,
+        Status::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
 pub struct Au<'a> {
     pub endpoint: &'a ProviderEndpoint,
 }
@@ -215,6 +251,33 @@ impl Au<'_> {
         let body = serde_json::to_string(&AmountRequest { merchant_code: &self.endpoint.merchant_code, idempotency_key: key, amount })
             .expect("serializable");
         map_op(&self.call(Method::Post, &format!("/api/v1/payments/{transaction_id}/refunds"), body).await)
+    }
+
+    /// [`Au::capture`] as an [`Outcome`].
+    pub async fn capture_outcome(&self, transaction_id: &str, key: &str, amount: u64) -> Outcome {
+        op_outcome(self.capture(transaction_id, key, amount).await)
+    }
+
+    /// [`Au::cancel`] as an [`Outcome`].
+    pub async fn cancel_outcome(&self, transaction_id: &str, key: &str) -> Outcome {
+        op_outcome(self.cancel(transaction_id, key).await)
+    }
+
+    /// [`Au::refund`] as an [`Outcome`].
+    pub async fn refund_outcome(&self, transaction_id: &str, key: &str, amount: u64) -> Outcome {
+        op_outcome(self.refund(transaction_id, key, amount).await)
+    }
+
+    /// What became of the capture, cancel or refund of `transaction_id`
+    /// sent with idempotency key `key`.
+    pub async fn operation_status(&self, transaction_id: &str, key: &str) -> Outcome {
+        let path = format!("/api/v1/payments/{transaction_id}/operations/{key}");
+        map_operation_status(&self.call(Method::Get, &path, String::new()).await)
+    }
+
+    /// [`Au::status`] as an [`Outcome`].
+    pub async fn payment_outcome(&self, transaction_id: &str) -> Outcome {
+        payment_outcome_of(self.status(transaction_id).await, transaction_id)
     }
 
     async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
@@ -311,6 +374,27 @@ mod tests {
         assert!(matches!(map_op(&answer(200, r#"{"result":"OK"}"#)), OpOutcome::Unknown(_)));
         let body = serde_json::to_string(&AmountRequest { merchant_code: "AU0001", idempotency_key: "op_1", amount: 500 }).unwrap();
         assert_eq!(body, include_str!("../../fixtures/au/capture_request.json").trim());
+    }
+
+    #[test]
+    fn operation_answers_map_to_the_one_outcome_type() {
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("no answer within 15000 ms".into()) };
+        assert!(matches!(op_outcome(map_op(&timeout)), Outcome::Unclear { .. }), "a timeout is unclear");
+        assert!(matches!(op_outcome(map_op(&answer(500, r#"{"error":"internal_server_error"}"#))), Outcome::Unclear { .. }), "a 500 is unclear");
+        assert!(matches!(op_outcome(map_op(&answer(200, r#"{"result":"OK","operation_id":"au"#))), Outcome::Unclear { .. }), "a broken body is unclear");
+        assert!(matches!(op_outcome(map_op(&answer(200, r#"{"result":"MAYBE"}"#))), Outcome::Unclear { .. }), "an unknown status is unclear");
+        assert_eq!(op_outcome(map_op(&answer(200, include_str!("../../fixtures/au/refund_ok.json")))), Outcome::Done { id: "auop_0001".into() });
+        assert!(matches!(op_outcome(map_op(&answer(422, include_str!("../../fixtures/au/refund_deadline.json")))), Outcome::Refused { .. }));
+    }
+
+    #[test]
+    fn operation_status_tells_done_from_never_seen() {
+        assert_eq!(map_operation_status(&answer(200, include_str!("../../fixtures/au/refund_ok.json"))), Outcome::Done { id: "auop_0001".into() });
+        assert_eq!(map_operation_status(&answer(404, r#"{"result":"NG","error_code":"E_NOT_FOUND","message":"no operation"}"#)), Outcome::NotFound);
+        assert!(matches!(map_operation_status(&answer(500, "")), Outcome::Unclear { .. }));
+        assert!(matches!(map_operation_status(&answer(401, r#"{"result":"NG","error_code":"E_AUTH"}"#)), Outcome::Unclear { .. }));
+        assert_eq!(payment_outcome_of(Status::NotFound, "au_1"), Outcome::NotFound);
+        assert!(matches!(payment_outcome_of(Status::Open { login_url: BASE.into() }, "au_1"), Outcome::Unclear { .. }));
     }
 
     /// The signed result of the fixture verifies with the sandbox secret,

@@ -5,8 +5,17 @@
 //!   `true` for automatic sales (authorize and capture at once) and `false`
 //!   for specified sales;
 //! * capture — `POST /pts/v2/payments/{id}/captures` (full or partial);
-//! * void — `POST /pts/v2/payments/{id}/voids` (an authorization not yet
-//!   captured);
+//! * void — `POST /pts/v2/payments/{id}/voids` (a capture or sale not yet
+//!   settled);
+//! * reverse — `POST /pts/v2/payments/{id}/reversals`: an uncaptured
+//!   authorization is cancelled by an authorization reversal;
+//! * timeout reversal / timeout void — `POST /pts/v2/reversals`,
+//!   `POST /pts/v2/voids`: undo what the request sent with a
+//!   `clientReferenceInformation.transactionId` did when its answer never
+//!   came (authorizations, captures and refunds carry one, derived from
+//!   their key: [`transaction_id_for`]);
+//! * status — `GET /tss/v2/transactions/{id}`, and the search by
+//!   transactionId (`POST /tss/v2/searches`);
 //! * refund — `POST /pts/v2/payments/{id}/refunds` (full or partial).
 //!   We refund with the **payment id** (the authorization's, which for
 //!   automatic sales is also the sale's): CyberSource's "refund a payment"
@@ -30,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use shared::card::{Brand, CardDetails, PaymentOption};
 use worker::Method;
 
+use super::Outcome;
 use crate::config::CybersourceEndpoint;
 use crate::util::{self, HttpOutcome};
 
@@ -44,8 +54,39 @@ struct PaymentRequest<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ClientReference<'a> {
     code: &'a str,
+    /// Our transaction id for CyberSource's timeout reversal / timeout
+    /// void ([`transaction_id_for`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction_id: Option<String>,
+}
+
+impl<'a> ClientReference<'a> {
+    fn of(code: &'a str) -> Self {
+        ClientReference { code, transaction_id: None }
+    }
+    /// The code and the transaction id derived from it.
+    fn keyed(code: &'a str) -> Self {
+        ClientReference { code, transaction_id: Some(transaction_id_for(code)) }
+    }
+}
+
+/// The `clientReferenceInformation.transactionId` we send with the
+/// request keyed `key` (an authorization's reference, a capture's or
+/// refund's idempotency key): 20 digits derived from the key, so that the
+/// same request always carries the same one and a timeout reversal or
+/// timeout void can name it from the key alone.
+pub fn transaction_id_for(key: &str) -> String {
+    let d = shared::signing::sha256(format!("kessai-link/transaction-id/{key}").as_bytes());
+    let mut n = u128::from_be_bytes(d[..16].try_into().expect("16 bytes"));
+    let mut s = String::with_capacity(20);
+    for _ in 0..20 {
+        s.push((b'0' + (n % 10) as u8) as char);
+        n /= 10;
+    }
+    s
 }
 
 #[derive(Serialize)]
@@ -139,9 +180,21 @@ pub fn japan_payment_options(option: PaymentOption, brand: Brand) -> Option<Japa
     }
 }
 
+/// An authorization without a transaction id (the fixtures' wire format).
+#[cfg(test)]
 fn payment_body(reference: &str, card: &CardDetails, amount: u64, capture: bool, jpo: Option<JapanPaymentOptions>) -> String {
+    payment_body_with(ClientReference::of(reference), card, amount, capture, jpo)
+}
+
+/// The authorization we send: with the transaction id derived from the
+/// reference.
+fn keyed_payment_body(reference: &str, card: &CardDetails, amount: u64, capture: bool, jpo: Option<JapanPaymentOptions>) -> String {
+    payment_body_with(ClientReference::keyed(reference), card, amount, capture, jpo)
+}
+
+fn payment_body_with(client_reference: ClientReference<'_>, card: &CardDetails, amount: u64, capture: bool, jpo: Option<JapanPaymentOptions>) -> String {
     serde_json::to_string(&PaymentRequest {
-        client_reference_information: ClientReference { code: reference },
+        client_reference_information: client_reference,
         processing_information: Processing { capture, japan_payment_options: jpo },
         payment_information: PaymentInformation {
             card: Card {
@@ -324,6 +377,141 @@ pub fn map_follow_on(out: &HttpOutcome, done: &[&str]) -> OpOutcome {
     }
 }
 
+/// An authorization reversal's body (by payment id, or a timeout
+/// reversal by transaction id).
+fn reversal_body(client_reference: ClientReference<'_>, amount: u64, reason: &str) -> String {
+    let mut cr = serde_json::to_value(&client_reference).expect("serializable");
+    if client_reference.code.is_empty() {
+        cr.as_object_mut().expect("an object").remove("code");
+    }
+    serde_json::json!({
+        "clientReferenceInformation": cr,
+        "reversalInformation": {"amountDetails": {"totalAmount": amount.to_string(), "currency": "JPY"}, "reason": reason},
+    })
+    .to_string()
+}
+
+/// A capture, void, refund or reversal answer as an [`Outcome`].
+pub fn op_outcome(out: OpOutcome) -> Outcome {
+    match out {
+        OpOutcome::Done { id } => Outcome::Done { id },
+        OpOutcome::Refused(code) => Outcome::Refused { code },
+        OpOutcome::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// Maps the answer to a timeout reversal (`done` = `REVERSED`) or timeout
+/// void (`VOIDED`): `NotFound` when CyberSource has no transaction with
+/// that transactionId to undo.
+pub fn map_undo(out: &HttpOutcome, done: &str) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let http = out.status.unwrap_or_default();
+    let Ok(a) = serde_json::from_str::<Answer>(&out.body) else {
+        return Outcome::Unclear { why: format!("HTTP {http} with an unreadable body") };
+    };
+    let status = a.status.as_deref().unwrap_or("");
+    match (http, status) {
+        (200 | 201, s) if s == done => match &a.id {
+            Some(id) => Outcome::Done { id: id.clone() },
+            None => Outcome::Unclear { why: format!("{} without an id", a.why(http)) },
+        },
+        (400 | 404, "INVALID_REQUEST") if a.fields().any(|f| f == "clientReferenceInformation.transactionId") => Outcome::NotFound,
+        (200 | 201 | 400, "INVALID_REQUEST" | "DECLINED" | "FAILED") if !a.reason().is_empty() => {
+            Outcome::Refused { code: a.reason().to_ascii_lowercase() }
+        }
+        _ => Outcome::Unclear { why: a.why(http) },
+    }
+}
+
+/// What the transaction retrieval API says of a transaction.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+struct Retrieved {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    application_information: Option<ApplicationInformation>,
+    #[serde(default)]
+    order_information: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+struct ApplicationInformation {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    r_flag: Option<String>,
+}
+
+/// Maps `GET /tss/v2/transactions/{id}`: `Done` for a transaction that
+/// stands (authorized, captured, refunded, pending settlement); `Refused`
+/// for one declined, or undone since (`voided`, `reversed`); `NotFound`
+/// for a 404; anything else is `Unclear`.
+pub fn map_transaction(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let http = out.status.unwrap_or_default();
+    let Ok(t) = serde_json::from_str::<Retrieved>(&out.body) else {
+        return Outcome::Unclear { why: format!("HTTP {http} with an unreadable body") };
+    };
+    if http == 404 {
+        return Outcome::NotFound;
+    }
+    let app = t.application_information.unwrap_or_default();
+    let status = app.status.as_deref().or(t.status.as_deref()).unwrap_or("");
+    match (http, status, app.r_flag.as_deref()) {
+        (200, "AUTHORIZED" | "PENDING" | "TRANSMITTED" | "SETTLED" | "CAPTURED", Some("SOK")) => match t.id {
+            Some(id) => Outcome::Done { id },
+            None => Outcome::Unclear { why: "a transaction without an id".into() },
+        },
+        (200, "DECLINED", _) => Outcome::Refused { code: "card_declined".into() },
+        (200, "VOIDED", _) => Outcome::Refused { code: "voided".into() },
+        (200, "REVERSED", _) => Outcome::Refused { code: "reversed".into() },
+        _ => Outcome::Unclear { why: format!("HTTP {http} status {status:?} rFlag {:?}", app.r_flag) },
+    }
+}
+
+/// Maps a transaction search: the first summary as
+/// [`map_transaction`] maps it, `NotFound` when nothing matched.
+pub fn map_search(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let http = out.status.unwrap_or_default();
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&out.body) else {
+        return Outcome::Unclear { why: format!("HTTP {http} with an unreadable body") };
+    };
+    if !(200..300).contains(&http) {
+        return Outcome::Unclear { why: format!("HTTP {http} {}", util::excerpt(&out.body)) };
+    }
+    match v["_embedded"]["transactionSummaries"].as_array().map(|a| a.as_slice()) {
+        Some([]) if v["count"].as_u64() == Some(0) => Outcome::NotFound,
+        Some([first, ..]) => map_transaction(&HttpOutcome { status: Some(200), body: first.to_string(), latency_ms: out.latency_ms, error: None }),
+        _ if v["count"].as_u64() == Some(0) => Outcome::NotFound,
+        _ => Outcome::Unclear { why: format!("HTTP {http} search without summaries") },
+    }
+}
+
+/// The amount still authorized of a retrieved authorization.
+fn authorized_amount(out: &HttpOutcome) -> Result<u64, Outcome> {
+    match map_transaction(out) {
+        Outcome::Done { .. } => {}
+        other => return Err(other),
+    }
+    let t = serde_json::from_str::<Retrieved>(&out.body).unwrap_or_default();
+    let ad = t.order_information.as_ref().map(|o| &o["amountDetails"]);
+    ad.and_then(|a| a["authorizedAmount"].as_str().filter(|s| !s.is_empty()).or(a["totalAmount"].as_str()))
+        .and_then(|s| s.split('.').next().and_then(|w| w.parse::<u64>().ok()))
+        .filter(|a| *a > 0)
+        .ok_or(Outcome::Unclear { why: "no authorized amount in the transaction".into() })
+}
+
 /// `host[:port]` of a base URL, as HTTP sends it in `Host`.
 pub fn authority(base_url: &str) -> &str {
     let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
@@ -346,37 +534,152 @@ impl Cybersource<'_> {
     pub async fn authorize(&self, reference: &str, card: &CardDetails, amount: u64, capture: bool) -> AuthOutcome {
         let jpo = japan_payment_options(card.option, card.number.brand());
         let single_jpo = card.option == PaymentOption::Single && jpo.is_some();
-        let first = map_payment(&self.call("/pts/v2/payments", payment_body(reference, card, amount, capture, jpo)).await);
+        let first = map_payment(&self.call("/pts/v2/payments", keyed_payment_body(reference, card, amount, capture, jpo)).await);
         match first {
             AuthOutcome::Refused { code: "payment_option_unavailable", why } if single_jpo => {
                 worker::console_log!("CyberSource refused JPO single for {reference} ({why}); sending it as an ordinary payment");
-                map_payment(&self.call("/pts/v2/payments", payment_body(reference, card, amount, capture, None)).await)
+                map_payment(&self.call("/pts/v2/payments", keyed_payment_body(reference, card, amount, capture, None)).await)
             }
             other => other,
         }
     }
 
     pub async fn capture(&self, payment_id: &str, key: &str, amount: u64) -> OpOutcome {
-        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference { code: key }, order_information: Some(yen(amount)) })
+        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::keyed(key), order_information: Some(yen(amount)) })
             .expect("serializable");
         map_follow_on(&self.call(&format!("/pts/v2/payments/{payment_id}/captures"), body).await, &["PENDING", "TRANSMITTED"])
     }
 
     pub async fn void(&self, payment_id: &str, key: &str) -> OpOutcome {
-        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference { code: key }, order_information: None })
+        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::of(key), order_information: None })
             .expect("serializable");
         map_follow_on(&self.call(&format!("/pts/v2/payments/{payment_id}/voids"), body).await, &["VOIDED", "CANCELLED"])
     }
 
     pub async fn refund(&self, payment_id: &str, key: &str, amount: u64) -> OpOutcome {
-        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference { code: key }, order_information: Some(yen(amount)) })
+        let body = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::keyed(key), order_information: Some(yen(amount)) })
             .expect("serializable");
         map_follow_on(&self.call(&format!("/pts/v2/payments/{payment_id}/refunds"), body).await, &["PENDING"])
     }
 
+    /// Reverses (releases) `amount` yen of an authorization not captured:
+    /// `POST /pts/v2/payments/{id}/reversals`. `key` is the reversal's
+    /// reference (`clientReferenceInformation.code`): repeated, it
+    /// answers as the first time.
+    pub async fn reverse(&self, payment_id: &str, key: &str, amount: u64) -> OpOutcome {
+        let body = reversal_body(ClientReference::of(key), amount, "cancelled by the merchant");
+        map_follow_on(&self.call(&format!("/pts/v2/payments/{payment_id}/reversals"), body).await, &["REVERSED"])
+    }
+
+    /// Cancels an uncaptured authorization, as CyberSource does: an
+    /// authorization reversal of the amount still authorized, read with
+    /// the transaction retrieval API.
+    pub async fn reverse_authorization(&self, payment_id: &str, key: &str) -> OpOutcome {
+        let out = self.get(&format!("/tss/v2/transactions/{payment_id}")).await;
+        match authorized_amount(&out) {
+            Ok(amount) => self.reverse(payment_id, key, amount).await,
+            Err(Outcome::NotFound) => OpOutcome::Refused(format!("CyberSource has no payment {payment_id}")),
+            Err(Outcome::Refused { code }) => OpOutcome::Refused(code),
+            Err(other) => OpOutcome::Unknown(format!("cannot read the authorized amount: {other:?}")),
+        }
+    }
+
+    /// CyberSource's timeout reversal (`POST /pts/v2/reversals`): undoes
+    /// the authorization we sent with `transaction_id` when its answer
+    /// never came. `amount` is the authorized amount. `NotFound` when
+    /// CyberSource has no authorization with it (nothing to undo). A sale
+    /// (authorized and captured at once) is not reversed: it is undone
+    /// with [`Cybersource::timeout_void`].
+    pub async fn timeout_reversal(&self, transaction_id: &str, amount: u64) -> Outcome {
+        let body = reversal_body(
+            ClientReference { code: "", transaction_id: Some(transaction_id.to_string()) },
+            amount,
+            "timeout reversal: no answer to the authorization",
+        );
+        map_undo(&self.call("/pts/v2/reversals", body).await, "REVERSED")
+    }
+
+    /// CyberSource's timeout void (`POST /pts/v2/voids`): undoes the
+    /// authorization, capture or refund we sent with `transaction_id`
+    /// when its answer never came. `NotFound` when CyberSource has none.
+    pub async fn timeout_void(&self, transaction_id: &str) -> Outcome {
+        let body = serde_json::json!({
+            "clientReferenceInformation": {"comments": "VOID Timeout", "transactionId": transaction_id},
+        })
+        .to_string();
+        map_undo(&self.call("/pts/v2/voids", body).await, "VOIDED")
+    }
+
+    /// The status of a payment, capture, refund, void or reversal by its
+    /// id, with CyberSource's transaction retrieval API
+    /// (`GET /tss/v2/transactions/{id}`).
+    pub async fn transaction(&self, id: &str) -> Outcome {
+        map_transaction(&self.get(&format!("/tss/v2/transactions/{id}")).await)
+    }
+
+    /// What became of the request we sent with `transaction_id`
+    /// ([`transaction_id_for`] of its key), with CyberSource's transaction
+    /// search (`POST /tss/v2/searches`): as [`Cybersource::transaction`]
+    /// for the transaction found, `NotFound` when CyberSource has none.
+    pub async fn search_transaction_id(&self, transaction_id: &str) -> Outcome {
+        let body = serde_json::json!({
+            "save": false,
+            "query": format!("clientReferenceInformation.transactionId:{transaction_id}"),
+            "limit": 10,
+            "sort": "submitTimeUtc:desc",
+        })
+        .to_string();
+        map_search(&self.call("/tss/v2/searches", body).await)
+    }
+
+    /// [`Cybersource::authorize`] as an [`Outcome`]: `Done` with the
+    /// payment id. An authorization that must not stand is reversed here
+    /// and is `Refused`.
+    pub async fn authorize_outcome(&self, reference: &str, card: &CardDetails, amount: u64, capture: bool) -> Outcome {
+        match self.authorize(reference, card, amount, capture).await {
+            AuthOutcome::Approved { id } => Outcome::Done { id },
+            AuthOutcome::Refused { code, .. } => Outcome::Refused { code: code.to_string() },
+            AuthOutcome::MustVoid { id, code, why } => {
+                if let OpOutcome::Refused(e) | OpOutcome::Unknown(e) = self.reverse_authorization(&id, &format!("{reference}-reversal")).await {
+                    worker::console_error!("reversal of {id} for {reference} ({why}) failed: {e}; it expires at the issuer");
+                }
+                Outcome::Refused { code: code.to_string() }
+            }
+            AuthOutcome::Unknown(why) => Outcome::Unclear { why },
+        }
+    }
+
+    /// [`Cybersource::capture`] as an [`Outcome`].
+    pub async fn capture_outcome(&self, payment_id: &str, key: &str, amount: u64) -> Outcome {
+        op_outcome(self.capture(payment_id, key, amount).await)
+    }
+
+    /// [`Cybersource::refund`] as an [`Outcome`].
+    pub async fn refund_outcome(&self, payment_id: &str, key: &str, amount: u64) -> Outcome {
+        op_outcome(self.refund(payment_id, key, amount).await)
+    }
+
+    /// [`Cybersource::void`] (of a capture) as an [`Outcome`].
+    pub async fn void_outcome(&self, payment_id: &str, key: &str) -> Outcome {
+        op_outcome(self.void(payment_id, key).await)
+    }
+
+    /// [`Cybersource::reverse_authorization`] as an [`Outcome`].
+    pub async fn reverse_authorization_outcome(&self, payment_id: &str, key: &str) -> Outcome {
+        op_outcome(self.reverse_authorization(payment_id, key).await)
+    }
+
+    async fn get(&self, path: &str) -> HttpOutcome {
+        self.send(Method::Get, path, String::new()).await
+    }
+
     async fn call(&self, path: &str, body: String) -> HttpOutcome {
+        self.send(Method::Post, path, body).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: String) -> HttpOutcome {
         let host = authority(&self.endpoint.base_url);
-        let signed = match shared::httpsig::sign_request(&self.endpoint.credentials(), "POST", host, path, body.as_bytes(), util::now()) {
+        let signed = match shared::httpsig::sign_request(&self.endpoint.credentials(), method.as_ref(), host, path, body.as_bytes(), util::now()) {
             Ok(s) => s,
             Err(e) => return HttpOutcome { status: None, body: String::new(), latency_ms: 0, error: Some(format!("cannot sign: {e}")) },
         };
@@ -385,7 +688,8 @@ impl Cybersource<'_> {
         headers.push(("content-type", "application/json".into()));
         headers.push(("accept", "application/hal+json;charset=utf-8".into()));
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        util::send(Method::Post, &format!("{}{}", self.endpoint.base_url, path), &headers, Some(body), self.endpoint.timeout_ms).await
+        let body = (method == Method::Post).then_some(body);
+        util::send(method, &format!("{}{}", self.endpoint.base_url, path), &headers, body, self.endpoint.timeout_ms).await
     }
 }
 
@@ -430,9 +734,9 @@ mod tests {
 
     #[test]
     fn follow_on_wire_format() {
-        let capture = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference { code: "op_1" }, order_information: Some(yen(800)) }).unwrap();
+        let capture = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::of("op_1"), order_information: Some(yen(800)) }).unwrap();
         assert_eq!(capture, include_str!("../../fixtures/cybersource/capture_request.json").trim());
-        let void = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference { code: "op_2" }, order_information: None }).unwrap();
+        let void = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::of("op_2"), order_information: None }).unwrap();
         assert_eq!(void, include_str!("../../fixtures/cybersource/void_request.json").trim());
     }
 
@@ -489,6 +793,91 @@ mod tests {
         assert!(matches!(map_follow_on(&answer(201, r#"{"id":"1","status":"FAILED"}"#), &["VOIDED"]), OpOutcome::Refused(_)));
         assert!(matches!(map_follow_on(&answer(201, r#"{"id":"1","status":"VOIDED"}"#), &["PENDING"]), OpOutcome::Unknown(_)));
         assert!(matches!(map_follow_on(&answer(502, ""), &["PENDING"]), OpOutcome::Unknown(_)));
+    }
+
+    #[test]
+    fn authorizations_captures_and_refunds_carry_a_transaction_id_derived_from_the_key() {
+        let t = transaction_id_for("pay_x-1");
+        assert_eq!(t.len(), 20);
+        assert!(t.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(t, transaction_id_for("pay_x-1"), "the same key, the same transaction id");
+        assert_ne!(t, transaction_id_for("pay_x-2"));
+        let c = card("4111111111111111", json!({"kind": "single"}));
+        let body = keyed_payment_body("pay_x-1", &c, 1100, true, None);
+        assert!(body.starts_with(&format!(r#"{{"clientReferenceInformation":{{"code":"pay_x-1","transactionId":"{t}"}}"#)), "{body}");
+        let capture = serde_json::to_string(&FollowOnRequest { client_reference_information: ClientReference::keyed("op_1"), order_information: Some(yen(800)) }).unwrap();
+        assert_eq!(
+            capture,
+            format!(r#"{{"clientReferenceInformation":{{"code":"op_1","transactionId":"{}"}},"orderInformation":{{"amountDetails":{{"totalAmount":"800","currency":"JPY"}}}}}}"#, transaction_id_for("op_1"))
+        );
+    }
+
+    #[test]
+    fn reversal_wire_format_is_cybersources() {
+        let by_id: serde_json::Value = serde_json::from_str(&reversal_body(ClientReference::of("op_3"), 1100, "cancelled")).unwrap();
+        assert_eq!(
+            by_id,
+            json!({"clientReferenceInformation": {"code": "op_3"}, "reversalInformation": {"amountDetails": {"totalAmount": "1100", "currency": "JPY"}, "reason": "cancelled"}})
+        );
+        let timeout: serde_json::Value =
+            serde_json::from_str(&reversal_body(ClientReference { code: "", transaction_id: Some("123".into()) }, 500, "timeout")).unwrap();
+        assert_eq!(timeout["clientReferenceInformation"], json!({"transactionId": "123"}));
+    }
+
+    #[test]
+    fn reversal_answers_map_to_outcomes() {
+        let reversed = r#"{"id":"7000000000000000000005","status":"REVERSED","reversalAmountDetails":{"reversedAmount":"1100","currency":"JPY"}}"#;
+        assert_eq!(map_follow_on(&answer(201, reversed), &["REVERSED"]), OpOutcome::Done { id: "7000000000000000000005".into() });
+        assert!(matches!(
+            map_follow_on(&answer(400, r#"{"status":"INVALID_REQUEST","reason":"AUTH_ALREADY_REVERSED"}"#), &["REVERSED"]),
+            OpOutcome::Refused(r) if r.contains("AUTH_ALREADY_REVERSED")
+        ));
+        assert_eq!(op_outcome(map_follow_on(&answer(201, reversed), &["REVERSED"])), Outcome::Done { id: "7000000000000000000005".into() });
+        assert!(matches!(op_outcome(map_follow_on(&answer(500, ""), &["REVERSED"])), Outcome::Unclear { .. }), "a 500 is unclear");
+    }
+
+    #[test]
+    fn timeout_reversal_and_void_answers_map_to_outcomes() {
+        let reversed = r#"{"id":"7000000000000000000006","status":"REVERSED"}"#;
+        assert_eq!(map_undo(&answer(201, reversed), "REVERSED"), Outcome::Done { id: "7000000000000000000006".into() });
+        let voided = r#"{"id":"7000000000000000000007","status":"VOIDED","voidAmountDetails":{"voidAmount":"800","currency":"JPY"}}"#;
+        assert_eq!(map_undo(&answer(201, voided), "VOIDED"), Outcome::Done { id: "7000000000000000000007".into() });
+        let nothing = r#"{"status":"INVALID_REQUEST","reason":"INVALID_DATA","message":"Declined - One or more fields in the request contains invalid data","details":[{"field":"clientReferenceInformation.transactionId","reason":"INVALID_DATA"}]}"#;
+        assert_eq!(map_undo(&answer(400, nothing), "REVERSED"), Outcome::NotFound, "nothing to undo: it never happened");
+        assert_eq!(
+            map_undo(&answer(400, r#"{"status":"INVALID_REQUEST","reason":"AUTH_ALREADY_REVERSED"}"#), "REVERSED"),
+            Outcome::Refused { code: "auth_already_reversed".into() }
+        );
+        assert!(matches!(map_undo(&answer(500, r#"{"error":"internal_server_error"}"#), "VOIDED"), Outcome::Unclear { .. }), "a 500 is unclear");
+        assert!(matches!(map_undo(&answer(502, r#"{"status":"SERVER_ERROR","reason":"SYSTEM_ERROR"}"#), "VOIDED"), Outcome::Unclear { .. }));
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("no answer within 15000 ms".into()) };
+        assert!(matches!(map_undo(&timeout, "REVERSED"), Outcome::Unclear { .. }), "a timeout is unclear");
+        assert!(matches!(map_undo(&answer(201, r#"{"id":"1","status":"SOMETHING_NEW"}"#), "REVERSED"), Outcome::Unclear { .. }), "an unknown status is unclear");
+        assert!(matches!(map_undo(&answer(201, r#"{"id":"1","sta"#), "VOIDED"), Outcome::Unclear { .. }), "a broken body is unclear");
+    }
+
+    #[test]
+    fn transaction_retrieval_maps_to_outcomes() {
+        let t = |status: &str, flag: &str| {
+            format!(r#"{{"id":"7000000000000000000001","applicationInformation":{{"status":"{status}","rFlag":"{flag}","applications":[]}},"orderInformation":{{"amountDetails":{{"totalAmount":"1100","authorizedAmount":"1100","currency":"JPY"}}}}}}"#)
+        };
+        assert_eq!(map_transaction(&answer(200, &t("AUTHORIZED", "SOK"))), Outcome::Done { id: "7000000000000000000001".into() });
+        assert_eq!(map_transaction(&answer(200, &t("PENDING", "SOK"))), Outcome::Done { id: "7000000000000000000001".into() });
+        assert_eq!(map_transaction(&answer(200, &t("DECLINED", "DCARDREFUSED"))), Outcome::Refused { code: "card_declined".into() });
+        assert_eq!(map_transaction(&answer(200, &t("REVERSED", "SOK"))), Outcome::Refused { code: "reversed".into() });
+        assert_eq!(map_transaction(&answer(200, &t("VOIDED", "SOK"))), Outcome::Refused { code: "voided".into() });
+        assert_eq!(map_transaction(&answer(404, r#"{"status":"NOT_FOUND","message":"The requested resource does not exist"}"#)), Outcome::NotFound);
+        assert!(matches!(map_transaction(&answer(200, &t("SOMETHING_NEW", "SOK"))), Outcome::Unclear { .. }), "an unknown status is unclear");
+        assert!(matches!(map_transaction(&answer(500, "")), Outcome::Unclear { .. }), "a 500 is unclear");
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
+        assert!(matches!(map_transaction(&timeout), Outcome::Unclear { .. }), "a timeout is unclear");
+        assert_eq!(authorized_amount(&answer(200, &t("AUTHORIZED", "SOK"))), Ok(1100));
+        let found = format!(r#"{{"count":1,"_embedded":{{"transactionSummaries":[{}]}}}}"#, t("AUTHORIZED", "SOK"));
+        assert_eq!(map_search(&answer(201, &found)), Outcome::Done { id: "7000000000000000000001".into() });
+        assert_eq!(map_search(&answer(201, r#"{"count":0,"_embedded":{"transactionSummaries":[]}}"#)), Outcome::NotFound, "never seen");
+        assert!(matches!(map_search(&answer(500, "")), Outcome::Unclear { .. }));
+        assert!(matches!(map_search(&answer(400, r#"{"status":"INVALID_REQUEST"}"#)), Outcome::Unclear { .. }));
+        assert_eq!(authorized_amount(&answer(404, "{}")), Err(Outcome::NotFound));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Method;
 
-use super::signed_headers;
+use super::{signed_headers, Outcome};
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
@@ -85,6 +85,42 @@ pub fn map_answer(out: &HttpOutcome) -> DebitOutcome {
     }
 }
 
+/// A debit's outcome as the connectors' one [`Outcome`]: `Done` with
+/// NET CASH's transaction id.
+pub fn debit_outcome_of(out: DebitOutcome) -> Outcome {
+    match out {
+        DebitOutcome::Approved { transaction_id } => Outcome::Done { id: transaction_id },
+        DebitOutcome::Refused(r) => Outcome::Refused { code: r.code().to_string() },
+        DebitOutcome::NotFound => Outcome::NotFound,
+        DebitOutcome::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// Maps NET CASH's answer to a refund request, or to the status query of
+/// one: `Done` with the refund id; `NotFound` when NET CASH has no refund
+/// with that id; every refusal NET CASH documents is listed; anything
+/// else is `Unclear`.
+pub fn map_refund(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let http = out.status.unwrap_or_default();
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&out.body) else {
+        return Outcome::Unclear { why: format!("HTTP {http} with an unreadable body") };
+    };
+    match (v["result"].as_str(), v["error_code"].as_str()) {
+        (Some("OK"), _) if (200..300).contains(&http) => match v["refund"]["refund_id"].as_str() {
+            Some(id) => Outcome::Done { id: id.to_string() },
+            None => Outcome::Unclear { why: format!("HTTP {http} OK without a refund") },
+        },
+        (Some("NG"), Some("E_NO_SUCH_REFUND")) => Outcome::NotFound,
+        (Some("NG"), Some(code @ ("E_REFUND_DEADLINE" | "E_REFUND_EXCEEDS" | "E_BAD_PAYOUT_DATE" | "E_NO_SUCH_TRANSACTION"))) => {
+            Outcome::Refused { code: code.to_string() }
+        }
+        (r, code) => Outcome::Unclear { why: format!("HTTP {http} result {r:?} error {code:?}") },
+    }
+}
+
 /// The fields of the signed result NET CASH Wallet sends back with the
 /// shopper, in signing order (the signature is the form hashcode over them).
 pub const WALLET_RESULT_FIELDS: [&str; 7] = ["session_id", "request_id", "result", "transaction_id", "error_code", "id_last4", "timestamp"];
@@ -155,6 +191,37 @@ impl Netcash<'_> {
         }
     }
 
+    /// [`Netcash::debit`] as an [`Outcome`].
+    pub async fn debit_outcome(&self, request_id: &str, netcash_id: &str, amount: u64) -> Outcome {
+        debit_outcome_of(self.debit(request_id, netcash_id, amount).await)
+    }
+
+    /// [`Netcash::status`] as an [`Outcome`]: what became of the debit
+    /// sent with `request_id` (`NotFound`: NET CASH never saw it).
+    pub async fn debit_status(&self, request_id: &str) -> Outcome {
+        debit_outcome_of(self.status(request_id).await)
+    }
+
+    /// [`Netcash::request_refund`] as an [`Outcome`]: `Done` with the
+    /// refund id once NET CASH has queued it into the batch.
+    pub async fn refund_outcome(&self, refund_id: &str, transaction_id: &str, amount: u64, payout_date: &str) -> Outcome {
+        let body = serde_json::json!({
+            "merchant_code": self.endpoint.merchant_code,
+            "refund_id": refund_id,
+            "transaction_id": transaction_id,
+            "amount": amount,
+            "payout_date": payout_date,
+        })
+        .to_string();
+        map_refund(&self.call(Method::Post, "/api/v1/refunds", body).await)
+    }
+
+    /// What became of the batch refund request `refund_id`
+    /// (`NotFound`: NET CASH never saw it).
+    pub async fn refund_status(&self, refund_id: &str) -> Outcome {
+        map_refund(&self.call(Method::Get, &format!("/api/v1/refunds/{refund_id}"), String::new()).await)
+    }
+
     /// Whether NET CASH has paid a refund (`Some(paid_on)`), for when a
     /// notification could not be verified.
     pub async fn refund_paid_on(&self, refund_id: &str) -> Option<String> {
@@ -199,6 +266,42 @@ mod tests {
         assert!(matches!(map_answer(&answer(400, r#"{"result":"NG","error_code":"E_NEW"}"#)), DebitOutcome::Unknown(_)));
         let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
         assert!(matches!(map_answer(&timeout), DebitOutcome::Unknown(_)));
+    }
+
+    #[test]
+    fn debit_outcomes_map_to_the_one_outcome_type() {
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("no answer within 15000 ms".into()) };
+        assert!(matches!(debit_outcome_of(map_answer(&timeout)), Outcome::Unclear { .. }), "a timeout is unclear");
+        assert!(matches!(debit_outcome_of(map_answer(&answer(500, r#"{"error":"internal_server_error"}"#))), Outcome::Unclear { .. }), "a 500 is unclear");
+        assert!(matches!(debit_outcome_of(map_answer(&answer(200, r#"{"result":"OK","transaction_id":"nc_1"#))), Outcome::Unclear { .. }), "a broken body is unclear");
+        assert_eq!(debit_outcome_of(map_answer(&answer(200, include_str!("../../fixtures/netcash/debit_ok.json")))), Outcome::Done { id: "nc_0001".into() });
+        assert_eq!(
+            debit_outcome_of(map_answer(&answer(402, include_str!("../../fixtures/netcash/debit_insufficient.json")))),
+            Outcome::Refused { code: "insufficient_balance".into() }
+        );
+        assert_eq!(
+            debit_outcome_of(map_answer(&answer(404, r#"{"result":"NG","error_code":"E_NO_SUCH_REQUEST"}"#))),
+            Outcome::NotFound,
+            "the status query of a debit NET CASH never saw"
+        );
+        assert!(matches!(debit_outcome_of(map_answer(&answer(200, r#"{"result":"MAYBE"}"#))), Outcome::Unclear { .. }), "an unknown status is unclear");
+    }
+
+    #[test]
+    fn refund_answers_map_to_the_one_outcome_type() {
+        let ok = r#"{"result":"OK","refund":{"refund_id":"rf_1","transaction_id":"nc_1","request_id":"r","amount":100,"payout_date":"2026-12-04","paid_on":null,"notified":false}}"#;
+        assert_eq!(map_refund(&answer(201, ok)), Outcome::Done { id: "rf_1".into() });
+        assert_eq!(map_refund(&answer(200, ok)), Outcome::Done { id: "rf_1".into() }, "the status query");
+        assert_eq!(map_refund(&answer(404, r#"{"result":"NG","error_code":"E_NO_SUCH_REFUND"}"#)), Outcome::NotFound);
+        assert_eq!(
+            map_refund(&answer(422, r#"{"result":"NG","error_code":"E_REFUND_DEADLINE"}"#)),
+            Outcome::Refused { code: "E_REFUND_DEADLINE".into() }
+        );
+        assert!(matches!(map_refund(&answer(500, "")), Outcome::Unclear { .. }));
+        assert!(matches!(map_refund(&answer(200, r#"{"result":"OK","refund"#)), Outcome::Unclear { .. }));
+        assert!(matches!(map_refund(&answer(422, r#"{"result":"NG","error_code":"E_NEW"}"#)), Outcome::Unclear { .. }));
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
+        assert!(matches!(map_refund(&timeout), Outcome::Unclear { .. }));
     }
 
     #[test]

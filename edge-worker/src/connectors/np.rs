@@ -16,7 +16,7 @@ use shared::time::JstDate;
 use shared::webhooks::{WebhookError, WebhookSecret};
 use worker::Method;
 
-use super::signed_headers;
+use super::{signed_headers, Outcome};
 use crate::config::ProviderEndpoint;
 use crate::util::{self, HttpOutcome};
 
@@ -190,6 +190,62 @@ pub fn map_operation(out: &HttpOutcome) -> Operation {
     }
 }
 
+/// An operation's answer as the connectors' one [`Outcome`].
+pub fn operation_outcome(out: Operation) -> Outcome {
+    match out {
+        Operation::Done { id } => Outcome::Done { id },
+        Operation::Refused(code) => Outcome::Refused { code: code.to_string() },
+        Operation::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// A registration's screening as an [`Outcome`]: `Done` (NP's id) when
+/// approved; a held screening is `Unclear` until NP decides.
+pub fn screening_outcome(s: Screening) -> Outcome {
+    match s {
+        Screening::Approved { np_transaction_id } => Outcome::Done { id: np_transaction_id },
+        Screening::Pending { np_transaction_id } => Outcome::Unclear { why: format!("{np_transaction_id} is held for screening") },
+        Screening::Declined => Outcome::Refused { code: "np_declined".into() },
+        Screening::LimitExceeded => Outcome::Refused { code: "np_limit_exceeded".into() },
+        Screening::InvalidBuyer => Outcome::Refused { code: "invalid_buyer".into() },
+        Screening::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// Maps NP's status of one shipment report, cancellation or refund by its
+/// idempotency key: `Done` with its reference, `NotFound` when NP never
+/// saw it.
+pub fn map_operation_status(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    match map_operation(out) {
+        Operation::Done { id } => Outcome::Done { id },
+        Operation::Refused("np_transaction_not_found") => Outcome::NotFound,
+        Operation::Refused(code) => Outcome::Unclear { why: format!("status query answered {code}") },
+        Operation::Unknown(why) => Outcome::Unclear { why },
+    }
+}
+
+/// Maps NP's status of a transaction as an [`Outcome`] of its
+/// registration: `Done` (NP's id) when approved or shipped, `Refused`
+/// when declined or cancelled, `Unclear` while held, `NotFound` when NP
+/// has none.
+pub fn map_transaction_outcome(out: &HttpOutcome) -> Outcome {
+    if let Some(unclear) = Outcome::unclear_from(out) {
+        return unclear;
+    }
+    let id = read(out).ok().and_then(|(_, a)| a.np_transaction_id);
+    match (map_status(out), id) {
+        (TransactionStatus::Approved | TransactionStatus::Shipped, Some(id)) => Outcome::Done { id },
+        (TransactionStatus::Declined, _) => Outcome::Refused { code: "np_declined".into() },
+        (TransactionStatus::Cancelled, _) => Outcome::Refused { code: "np_cancelled".into() },
+        (TransactionStatus::NotFound, _) => Outcome::NotFound,
+        (TransactionStatus::Pending, _) => Outcome::Unclear { why: "held for screening".into() },
+        (other, _) => Outcome::Unclear { why: format!("{other:?}") },
+    }
+}
+
 /// The order as NP needs it for screening.
 pub struct Order<'a> {
     /// Ours: `{payment id}-{attempt}`.
@@ -247,6 +303,39 @@ impl Np<'_> {
     /// Lowers a shipped transaction's billed amount by `amount`.
     pub async fn refund(&self, np_transaction_id: &str, key: &str, amount: u64) -> Operation {
         self.operation(np_transaction_id, "refunds", key, Some(amount)).await
+    }
+
+    /// [`Np::register`] as an [`Outcome`].
+    pub async fn register_outcome(&self, order: &Order<'_>, buyer: &Buyer) -> Outcome {
+        screening_outcome(self.register(order, buyer).await)
+    }
+
+    /// What NP says of a transaction (NP's id, or our shop transaction id
+    /// of the registration) as an [`Outcome`].
+    pub async fn transaction_outcome(&self, id: &str) -> Outcome {
+        map_transaction_outcome(&self.call(Method::Get, &format!("/v1/transactions/{id}"), String::new()).await)
+    }
+
+    /// [`Np::ship`] as an [`Outcome`].
+    pub async fn ship_outcome(&self, np_transaction_id: &str, key: &str) -> Outcome {
+        operation_outcome(self.ship(np_transaction_id, key).await)
+    }
+
+    /// [`Np::cancel`] as an [`Outcome`].
+    pub async fn cancel_outcome(&self, np_transaction_id: &str, key: &str) -> Outcome {
+        operation_outcome(self.cancel(np_transaction_id, key).await)
+    }
+
+    /// [`Np::refund`] as an [`Outcome`].
+    pub async fn refund_outcome(&self, np_transaction_id: &str, key: &str, amount: u64) -> Outcome {
+        operation_outcome(self.refund(np_transaction_id, key, amount).await)
+    }
+
+    /// What became of the shipment report (`op` = `shipments`),
+    /// cancellation (`cancel`) or refund (`refunds`) of a transaction sent
+    /// with idempotency key `key`.
+    pub async fn operation_status(&self, np_transaction_id: &str, op: &str, key: &str) -> Outcome {
+        map_operation_status(&self.call(Method::Get, &format!("/v1/transactions/{np_transaction_id}/{op}/{key}"), String::new()).await)
     }
 
     async fn operation(&self, np_transaction_id: &str, op: &str, key: &str, amount: Option<u64>) -> Operation {
@@ -406,6 +495,36 @@ mod tests {
         );
         assert!(matches!(map_operation(&answer(201, "{}")), Operation::Unknown(_)));
         assert!(matches!(map_operation(&answer(409, r#"{"errors":[{"code":"E_OTHER"}]}"#)), Operation::Unknown(_)));
+    }
+
+    #[test]
+    fn answers_map_to_the_one_outcome_type() {
+        let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("no answer within 15000 ms".into()) };
+        assert!(matches!(operation_outcome(map_operation(&timeout)), Outcome::Unclear { .. }), "a timeout is unclear");
+        assert!(matches!(operation_outcome(map_operation(&answer(500, r#"{"error":"internal_server_error"}"#))), Outcome::Unclear { .. }), "a 500 is unclear");
+        assert!(matches!(operation_outcome(map_operation(&answer(201, r#"{"shipment_id":"sh"#))), Outcome::Unclear { .. }), "a broken body is unclear");
+        assert!(matches!(screening_outcome(map_screening(&answer(201, r#"{"np_transaction_id":"np_1","status":"reviewing"}"#))), Outcome::Unclear { .. }), "an unknown status is unclear");
+        assert!(matches!(screening_outcome(map_screening(&timeout)), Outcome::Unclear { .. }));
+        assert_eq!(
+            screening_outcome(map_screening(&answer(201, include_str!("../../fixtures/np/register_approved.json")))),
+            Outcome::Done { id: "np_0001".into() }
+        );
+        assert_eq!(operation_outcome(map_operation(&answer(201, include_str!("../../fixtures/np/shipment_ok.json")))), Outcome::Done { id: "sh_0001".into() });
+        assert_eq!(
+            operation_outcome(map_operation(&answer(409, include_str!("../../fixtures/np/cancel_already_shipped.json")))),
+            Outcome::Refused { code: "np_already_shipped".into() }
+        );
+    }
+
+    #[test]
+    fn status_queries_tell_done_from_never_seen() {
+        assert_eq!(map_operation_status(&answer(201, include_str!("../../fixtures/np/shipment_ok.json"))), Outcome::Done { id: "sh_0001".into() });
+        assert_eq!(map_operation_status(&answer(404, r#"{"errors":[{"code":"E_NOT_FOUND"}]}"#)), Outcome::NotFound);
+        assert!(matches!(map_operation_status(&answer(500, "")), Outcome::Unclear { .. }));
+        assert_eq!(map_transaction_outcome(&answer(200, include_str!("../../fixtures/np/status_approved.json"))), Outcome::Done { id: "np_0001".into() });
+        assert_eq!(map_transaction_outcome(&answer(404, r#"{"errors":[{"code":"E_NOT_FOUND"}]}"#)), Outcome::NotFound);
+        assert!(matches!(map_transaction_outcome(&answer(200, r#"{"np_transaction_id":"np_1","status":"pending"}"#)), Outcome::Unclear { .. }));
+        assert!(matches!(map_transaction_outcome(&answer(502, "<html>")), Outcome::Unclear { .. }));
     }
 
     #[test]

@@ -124,7 +124,7 @@ impl PaymentObject {
         let c = &ctx.config;
         let Some(method) = p.method else { return OpOutcome::Failed { code: "no_method".into() } };
         if op.kind == OpKind::Attempt {
-            return match methods::attempt_status(c, method, &op.key).await {
+            return match methods::attempt_status(c, method, &op.key, p.sales_mode, op.amount).await {
                 Outcome::NotFound => OpOutcome::Failed { code: "provider_unavailable".into() },
                 o => outcome_of(o),
             };
@@ -401,7 +401,13 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
         OpOutcome::Succeeded { provider_ref } => {
             p.provider_ref = Some(provider_ref.clone());
             p.paid_at = Some(now);
-            let _ = p.apply(Input::Captured { amount: p.amount }, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
+            // NP approved a screening (the sale is fixed by the shipment
+            // report); card specified sales are authorizations.
+            let input = match (p.method, p.sales_mode) {
+                (Some(Method::Np), _) | (Some(Method::Card), shared::methods::SalesMode::Specified) => Input::Authorized { amount: p.amount },
+                _ => Input::Captured { amount: p.amount },
+            };
+            let _ = p.apply(input, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
         }
         OpOutcome::Failed { code } => {
             p.last_error = Some(if code == "provider_unavailable" { code.clone() } else { code.clone() });

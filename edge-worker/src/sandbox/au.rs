@@ -11,6 +11,11 @@
 //!   return URL. A shopper whose OpenID the merchant passed skips the
 //!   login. The shopper may cancel on every page.
 //!
+//! KDDI's status of one capture, cancel or refund (signed): `GET
+//! /api/v1/payments/{id}/operations/{idempotency_key}`. Faults on demand
+//! by amount ([`super::faults`]) on the start (keyed by `service_ref`)
+//! and on captures, cancels (the transaction's amount) and refunds.
+//!
 //! Test accounts (PRODUCT §9), any non-empty password: `au-ok` (or
 //! `au-ok-<anything>`, each its own shopper) pays; `au-limit`,
 //! `au-overdue`, `au-restricted` are declined for credit limit exceeded,
@@ -26,6 +31,8 @@ use worker::{Request, Response, Storage};
 use crate::config::Config;
 use crate::html::{self, escape};
 use crate::util::{self, json};
+
+use super::faults::{self, Fault};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -219,6 +226,15 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
     match (method, op) {
         (worker::Method::Get, "") => status_answer(config, &tx, now),
         (worker::Method::Post, "capture" | "cancel" | "refunds") => operation(storage, config, now, tx, op, body).await,
+        // KDDI's status of one capture, cancel or refund, by the
+        // idempotency key it was sent with.
+        (worker::Method::Get, op) if op.starts_with("operations/") => {
+            let key = &op["operations/".len()..];
+            match storage.get::<serde_json::Value>(&format!("idem:{}:{key}", tx.id)).await? {
+                Some(answer) => json(200, &answer),
+                None => ng(404, "E_NOT_FOUND", "no operation with this idempotency key"),
+            }
+        }
         _ => ng(404, "E_NOT_FOUND", "no such endpoint"),
     }
 }
@@ -248,6 +264,10 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
             return json(201, &serde_json::json!({"result": "OK", "transaction_id": tx.id, "login_url": login_url(&tx.id), "limit_at": tx.limit_at}));
         }
     }
+    let fault = faults::take(storage, "au:start", &r.service_ref, r.amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
     let tx = Tx {
         id: util::new_id("au"),
         service_ref: r.service_ref,
@@ -276,7 +296,8 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
     };
     save(storage, &tx).await?;
     storage.put(&ref_key, &tx.id).await?;
-    json(201, &serde_json::json!({"result": "OK", "transaction_id": tx.id, "login_url": login_url(&tx.id), "limit_at": tx.limit_at}))
+    let answer = json(201, &serde_json::json!({"result": "OK", "transaction_id": tx.id, "login_url": login_url(&tx.id), "limit_at": tx.limit_at}));
+    faults::deliver(fault, answer, config.au.timeout_ms).await
 }
 
 fn status_answer(config: &Config, tx: &Tx, now: i64) -> worker::Result<Response> {
@@ -295,7 +316,7 @@ fn status_answer(config: &Config, tx: &Tx, now: i64) -> worker::Result<Response>
 }
 
 /// Capture, cancel and refund, idempotent per key, with KDDI's deadlines.
-async fn operation(storage: &Storage, config: &Config, now: i64, mut tx: Tx, op: &str, body: &str) -> worker::Result<Response> {
+async fn operation(storage: &Storage, config: &Config, now: i64, tx: Tx, op: &str, body: &str) -> worker::Result<Response> {
     let Ok(r) = serde_json::from_str::<OpRequest>(body) else { return ng(400, "E_BAD_REQUEST", "{merchant_code, idempotency_key, amount?}") };
     if r.merchant_code != config.au.merchant_code || r.idempotency_key.is_empty() || r.idempotency_key.len() > 128 {
         return ng(400, "E_BAD_REQUEST", "merchant_code and idempotency_key are required");
@@ -304,6 +325,21 @@ async fn operation(storage: &Storage, config: &Config, now: i64, mut tx: Tx, op:
     if let Some(answer) = storage.get::<serde_json::Value>(&idem).await? {
         return json(200, &answer);
     }
+    // The fault value is the operation's amount; a cancel has none: the
+    // transaction's.
+    let fault_amount = match op {
+        "capture" => r.amount.unwrap_or(tx.authorized),
+        "cancel" => tx.amount,
+        _ => r.amount.unwrap_or(tx.captured.saturating_sub(tx.refunded)),
+    };
+    let fault = faults::take(storage, &format!("au:{op}"), &format!("{}:{}", tx.id, r.idempotency_key), fault_amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
+    faults::deliver(fault, perform(storage, now, tx, op, r, idem).await, config.au.timeout_ms).await
+}
+
+async fn perform(storage: &Storage, now: i64, mut tx: Tx, op: &str, r: OpRequest, idem: String) -> worker::Result<Response> {
     let rule = |e: au::RuleRefusal| {
         let code = if matches!(e, au::RuleRefusal::PartialRefundTooEarly { .. }) { "E_PARTIAL_REFUND_TOO_EARLY" } else { "E_DEADLINE" };
         ng(422, code, &e.message())
@@ -352,8 +388,8 @@ async fn operation(storage: &Storage, config: &Config, now: i64, mut tx: Tx, op:
             tx.refunded += amount;
         }
     }
-    let answer = serde_json::json!({"result": "OK", "transaction_id": tx.id, "operation_id": util::new_id("auop"),
-        "authorized": tx.authorized, "captured": tx.captured, "refunded": tx.refunded});
+    let answer = serde_json::json!({"result": "OK", "transaction_id": tx.id, "operation_id": util::new_id("auop"), "operation": op,
+        "idempotency_key": r.idempotency_key, "authorized": tx.authorized, "captured": tx.captured, "refunded": tx.refunded});
     save(storage, &tx).await?;
     storage.put(&idem, &answer).await?;
     json(200, &answer)

@@ -16,9 +16,25 @@
 //!   `21`–`24` bonus, `61` installment, `31`–`34` bonus + installment,
 //!   `80` revolving; installment counts 3, 5, 6, 10, 12, 15, 18, 20, 24).
 //! * `POST /pts/v2/payments/{id}/captures` (≤ what is still authorized,
-//!   partial allowed), `/voids` (only before any capture), `/refunds`
-//!   (≤ what is captured and not yet refunded). A follow-on repeated with
-//!   the same `clientReferenceInformation.code` answers as the first time.
+//!   partial allowed), `/reversals` (an authorization reversal: releases
+//!   ≤ what is authorized and not captured; a captured or reversed
+//!   payment is refused), `/voids` (a capture or sale not refunded; an
+//!   authorization is refused: it is reversed), `/refunds` (≤ what is
+//!   captured and not yet refunded). A follow-on repeated with the same
+//!   `clientReferenceInformation.code` answers as the first time.
+//! * `clientReferenceInformation.transactionId` (unique, as CyberSource
+//!   wants it): a request repeating one answers as the first time;
+//!   `POST /pts/v2/reversals` (timeout reversal of the authorization sent
+//!   with it, for the amount authorized) and `POST /pts/v2/voids`
+//!   (timeout void of the authorization, capture or refund sent with it)
+//!   undo what it did, once (repeated, they answer as the first time),
+//!   and answer `400 INVALID_REQUEST` / `INVALID_DATA` on field
+//!   `clientReferenceInformation.transactionId` when there is nothing to
+//!   undo.
+//! * `GET /tss/v2/transactions/{id}` (transaction retrieval, for payment,
+//!   capture, refund, void and reversal ids) and `POST /tss/v2/searches`
+//!   (by `clientReferenceInformation.transactionId:` or `.code:`).
+//! * Faults on demand by amount (`9001`–`9004`, [`super::faults`]).
 //!
 //! Test cards (PRODUCT §9): `4111111111111111` Visa issued in Japan,
 //! approved; `4242424242424242` Visa issued abroad, approved, JPO single
@@ -39,6 +55,8 @@ use worker::{Request, Response, Storage};
 
 use crate::config::Config;
 use crate::util::{self, json};
+
+use super::faults::{self, Fault};
 
 const INSTALLMENTS: [&str; 9] = ["3", "5", "6", "10", "12", "15", "18", "20", "24"];
 
@@ -61,6 +79,41 @@ struct FollowOn {
     code: String,
     amount: u64,
     at: i64,
+    /// `clientReferenceInformation.transactionId` of the request, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transaction_id: Option<String>,
+    /// A capture or refund undone by a void.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    voided: bool,
+}
+
+/// What a request with a `clientReferenceInformation.transactionId` did:
+/// the transaction a timeout reversal or timeout void names, and the
+/// answer a request repeating the transactionId gets (CyberSource wants
+/// it unique).
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct TidRecord {
+    /// `authorization`, `captures` or `refunds`.
+    kind: String,
+    payment_id: String,
+    /// The capture or refund id (the payment id for an authorization).
+    op_id: String,
+    amount: u64,
+    answer: (u16, Value),
+}
+
+fn tid_of(body: &Value) -> Option<String> {
+    body["clientReferenceInformation"]["transactionId"].as_str().filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+async fn record_tid(storage: &Storage, tid: &Option<String>, kind: &str, payment_id: &str, op_id: &str, amount: u64, answer: &(u16, Value)) -> worker::Result<()> {
+    if let Some(tid) = tid {
+        let rec = TidRecord { kind: kind.into(), payment_id: payment_id.into(), op_id: op_id.into(), amount, answer: answer.clone() };
+        storage.put(&format!("tid:{tid}"), &rec).await?;
+        storage.put(&format!("fo:{op_id}"), &(payment_id.to_string(), kind.to_string())).await?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -80,6 +133,12 @@ struct Payment {
     captures: Vec<FollowOn>,
     voids: Vec<FollowOn>,
     refunds: Vec<FollowOn>,
+    /// Authorization reversals (by payment id, or timeout reversals).
+    #[serde(default)]
+    reversals: Vec<FollowOn>,
+    /// `clientReferenceInformation.transactionId` of the authorization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transaction_id: Option<String>,
     created_at: i64,
 }
 
@@ -96,6 +155,16 @@ struct Attempt {
     card: Option<CardSummary>,
     processing_information: Value,
     order_information: Value,
+}
+
+/// `clientReferenceInformation` of an answer: the code, and the
+/// transactionId when the request carried one.
+fn client_reference(code: &str, tid: &Option<String>) -> Value {
+    let mut v = json!({"code": code});
+    if let Some(t) = tid {
+        v["transactionId"] = json!(t);
+    }
+    v
 }
 
 fn now_utc() -> String {
@@ -273,13 +342,15 @@ async fn authorize(storage: &Storage, body: &Value) -> worker::Result<(u16, Valu
             captures: vec![],
             voids: vec![],
             refunds: vec![],
+            reversals: vec![],
+            transaction_id: tid_of(body),
             created_at: util::now().0,
         };
         if let Some((reason, message)) = decline {
             p.status = "DECLINED".into();
             p.authorized = 0;
             storage.put(&format!("pay:{id}"), &p).await?;
-            break 'answer (
+            let declined = (
                 201,
                 json!({
                     "_links": {"self": {"method": "GET", "href": format!("/pts/v2/payments/{id}")}},
@@ -292,10 +363,12 @@ async fn authorize(storage: &Storage, body: &Value) -> worker::Result<(u16, Valu
                     "submitTimeUtc": now_utc(),
                 }),
             );
+            record_tid(storage, &p.transaction_id, "authorization", &id, &id, 0, &declined).await?;
+            break 'answer declined;
         }
         if capture {
             p.captured = amount;
-            p.captures.push(FollowOn { id: id.clone(), code: code.clone(), amount, at: util::now().0 });
+            p.captures.push(FollowOn { id: id.clone(), code: code.clone(), amount, at: util::now().0, transaction_id: p.transaction_id.clone(), voided: false });
         }
         storage.put(&format!("pay:{id}"), &p).await?;
         let mut links = json!({
@@ -305,11 +378,11 @@ async fn authorize(storage: &Storage, body: &Value) -> worker::Result<(u16, Valu
         if !capture {
             links["capture"] = json!({"method": "POST", "href": format!("/pts/v2/payments/{id}/captures")});
         }
-        (
+        let approved = (
             201,
             json!({
                 "_links": links,
-                "clientReferenceInformation": {"code": code},
+                "clientReferenceInformation": client_reference(&code, &p.transaction_id),
                 "id": id,
                 "orderInformation": {"amountDetails": {"authorizedAmount": amount.to_string(), "currency": "JPY"}},
                 "paymentAccountInformation": {"card": card_type},
@@ -319,7 +392,9 @@ async fn authorize(storage: &Storage, body: &Value) -> worker::Result<(u16, Valu
                 "status": "AUTHORIZED",
                 "submitTimeUtc": now_utc(),
             }),
-        )
+        );
+        record_tid(storage, &p.transaction_id, "authorization", &id, &id, amount, &approved).await?;
+        approved
     };
     // The inspection record of this request, without card data.
     let mut order = oi;
@@ -349,6 +424,12 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
     if code.is_empty() {
         return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("clientReferenceInformation.code")));
     }
+    let tid = tid_of(body);
+    if let Some(t) = &tid {
+        if let Some(rec) = storage.get::<TidRecord>(&format!("tid:{t}")).await? {
+            return Ok(rec.answer);
+        }
+    }
     let replay_key = format!("op:{id}:{kind}:{code}");
     if let Some(first) = storage.get::<(u16, Value)>(&replay_key).await? {
         return Ok(first);
@@ -364,26 +445,49 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
         }
         match kind {
             "voids" => {
+                // A void cancels a capture (or a sale) not yet settled; an
+                // authorization is reversed instead.
                 if p.status == "VOIDED" {
                     break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment is already voided", None);
                 }
-                if p.captured > 0 {
-                    break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment has been captured; refund it instead", None);
+                if p.captured == 0 {
+                    break 'answer invalid(
+                        400,
+                        "NOT_SUPPORTED",
+                        "Declined - an authorization is not voided: reverse it (POST /pts/v2/payments/{id}/reversals)",
+                        None,
+                    );
                 }
-                let amount = p.authorized;
-                p.status = "VOIDED".into();
-                p.voids.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
-                (
-                    201,
-                    json!({
-                        "_links": {"self": {"method": "GET", "href": format!("/pts/v2/voids/{new_id}")}},
-                        "clientReferenceInformation": {"code": code},
-                        "id": new_id,
-                        "status": "VOIDED",
-                        "submitTimeUtc": now_utc(),
-                        "voidAmountDetails": {"currency": "JPY", "voidAmount": amount.to_string()},
-                    }),
-                )
+                if p.refunded > 0 {
+                    break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment has refunds; void or refund them instead", None);
+                }
+                let amount = p.captured;
+                void_captures(&mut p);
+                p.voids.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now, transaction_id: tid.clone(), voided: false });
+                void_answer(&new_id, &code, &tid, amount)
+            }
+            "reversals" => {
+                let ri = &body["reversalInformation"];
+                let Some(total) = ri["amountDetails"]["totalAmount"].as_str() else {
+                    break 'answer invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("reversalInformation.amountDetails.totalAmount"));
+                };
+                let Some(amount) = parse_yen(total).filter(|a| *a > 0) else {
+                    break 'answer invalid(400, "INVALID_AMOUNT", "Declined - the amount must be a positive whole number of yen", Some("reversalInformation.amountDetails.totalAmount"));
+                };
+                if let Err(e) = reversible(&p) {
+                    break 'answer e;
+                }
+                if amount > p.authorized {
+                    break 'answer invalid(
+                        400,
+                        "INVALID_AMOUNT",
+                        &format!("Declined - The reversal amount exceeds the amount authorized ({} JPY)", p.authorized),
+                        Some("reversalInformation.amountDetails.totalAmount"),
+                    );
+                }
+                let original = p.authorized;
+                reverse(&mut p, amount, FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now, transaction_id: tid.clone(), voided: false });
+                reversal_answer(&new_id, &code, &tid, amount, original)
             }
             "captures" | "refunds" => {
                 let (amount, _) = match amount_of(body) {
@@ -392,6 +496,9 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
                 };
                 if p.status == "VOIDED" {
                     break 'answer invalid(400, "NOT_SUPPORTED", "Declined - the payment is voided", None);
+                }
+                if p.status == "REVERSED" {
+                    break 'answer invalid(400, "AUTH_ALREADY_REVERSED", "Declined - the authorization has been reversed", None);
                 }
                 if kind == "captures" {
                     let left = p.authorized - p.captured;
@@ -404,12 +511,12 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
                         );
                     }
                     p.captured += amount;
-                    p.captures.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
+                    p.captures.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now, transaction_id: tid.clone(), voided: false });
                     (
                         201,
                         json!({
                             "_links": {"self": {"method": "GET", "href": format!("/pts/v2/captures/{new_id}")}, "void": {"method": "POST", "href": format!("/pts/v2/captures/{new_id}/voids")}},
-                            "clientReferenceInformation": {"code": code},
+                            "clientReferenceInformation": client_reference(&code, &tid),
                             "id": new_id,
                             "orderInformation": {"amountDetails": {"totalAmount": amount.to_string(), "currency": "JPY"}},
                             "reconciliationId": &new_id[6..],
@@ -428,12 +535,12 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
                         );
                     }
                     p.refunded += amount;
-                    p.refunds.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now });
+                    p.refunds.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: now, transaction_id: tid.clone(), voided: false });
                     (
                         201,
                         json!({
                             "_links": {"self": {"method": "GET", "href": format!("/pts/v2/refunds/{new_id}")}, "void": {"method": "POST", "href": format!("/pts/v2/refunds/{new_id}/voids")}},
-                            "clientReferenceInformation": {"code": code},
+                            "clientReferenceInformation": client_reference(&code, &tid),
                             "id": new_id,
                             "refundAmountDetails": {"currency": "JPY", "refundAmount": amount.to_string()},
                             "status": "PENDING",
@@ -448,8 +555,326 @@ async fn follow_on(storage: &Storage, id: &str, kind: &str, body: &Value) -> wor
     if answer.0 == 201 {
         storage.put(&format!("pay:{id}"), &p).await?;
         storage.put(&replay_key, &answer).await?;
+        storage.put(&format!("fo:{new_id}"), &(id.to_string(), kind.to_string())).await?;
+        if matches!(kind, "captures" | "refunds") {
+            let amount = answer.1["orderInformation"]["amountDetails"]["totalAmount"]
+                .as_str()
+                .or(answer.1["refundAmountDetails"]["refundAmount"].as_str())
+                .and_then(parse_yen)
+                .unwrap_or(0);
+            record_tid(storage, &tid, kind, id, &new_id, amount, &answer).await?;
+        }
     }
     Ok(answer)
+}
+
+/// Whether an authorization can be reversed: not declined, reversed,
+/// voided or captured (CyberSource reverses only what is not captured).
+fn reversible(p: &Payment) -> Result<(), (u16, Value)> {
+    match p.status.as_str() {
+        "DECLINED" => Err(invalid(400, "INVALID_DATA", "Declined - the payment was declined; there is nothing to reverse", None)),
+        "REVERSED" => Err(invalid(400, "AUTH_ALREADY_REVERSED", "Declined - the authorization has already been reversed", None)),
+        "VOIDED" => Err(invalid(400, "NOT_SUPPORTED", "Declined - the payment is voided", None)),
+        _ if p.captured > 0 => Err(invalid(
+            400,
+            "NOT_SUPPORTED",
+            "Declined - the authorization has been captured: void the capture or refund it instead",
+            None,
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn reverse(p: &mut Payment, amount: u64, rec: FollowOn) {
+    p.authorized -= amount;
+    if p.authorized == 0 {
+        p.status = "REVERSED".into();
+    }
+    p.reversals.push(rec);
+}
+
+fn void_captures(p: &mut Payment) {
+    for c in p.captures.iter_mut() {
+        c.voided = true;
+    }
+    p.captured = 0;
+    p.status = "VOIDED".into();
+}
+
+fn reversal_answer(id: &str, code: &str, tid: &Option<String>, amount: u64, original: u64) -> (u16, Value) {
+    (
+        201,
+        json!({
+            "_links": {"self": {"method": "GET", "href": format!("/pts/v2/reversals/{id}")}},
+            "clientReferenceInformation": client_reference(code, tid),
+            "id": id,
+            "orderInformation": {"amountDetails": {"currency": "JPY"}},
+            "processorInformation": {"responseCode": "00"},
+            "reconciliationId": &id[6..],
+            "reversalAmountDetails": {"currency": "JPY", "reversedAmount": amount.to_string(), "originalTransactionAmount": original.to_string()},
+            "status": "REVERSED",
+            "submitTimeUtc": now_utc(),
+        }),
+    )
+}
+
+fn void_answer(id: &str, code: &str, tid: &Option<String>, amount: u64) -> (u16, Value) {
+    (
+        201,
+        json!({
+            "_links": {"self": {"method": "GET", "href": format!("/pts/v2/voids/{id}")}},
+            "clientReferenceInformation": client_reference(code, tid),
+            "id": id,
+            "orderInformation": {"amountDetails": {"currency": "JPY"}},
+            "status": "VOIDED",
+            "submitTimeUtc": now_utc(),
+            "voidAmountDetails": {"currency": "JPY", "voidAmount": amount.to_string()},
+        }),
+    )
+}
+
+/// CyberSource's answer when a timeout reversal or void names a
+/// transactionId it has no (undoable) transaction for.
+fn unknown_tid() -> (u16, Value) {
+    invalid(400, "INVALID_DATA", "Declined - One or more fields in the request contains invalid data", Some("clientReferenceInformation.transactionId"))
+}
+
+/// `POST /pts/v2/reversals`: the timeout reversal of the authorization
+/// sent with `clientReferenceInformation.transactionId`, whose answer
+/// never came. Repeated, it answers as the first time.
+async fn timeout_reversal(storage: &Storage, body: &Value) -> worker::Result<(u16, Value)> {
+    let Some(tid) = tid_of(body) else {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("clientReferenceInformation.transactionId")));
+    };
+    let replay_key = format!("trev:{tid}");
+    if let Some(first) = storage.get::<(u16, Value)>(&replay_key).await? {
+        return Ok(first);
+    }
+    let Some(total) = body["reversalInformation"]["amountDetails"]["totalAmount"].as_str() else {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("reversalInformation.amountDetails.totalAmount")));
+    };
+    let Some(amount) = parse_yen(total).filter(|a| *a > 0) else {
+        return Ok(invalid(400, "INVALID_AMOUNT", "Declined - the amount must be a positive whole number of yen", Some("reversalInformation.amountDetails.totalAmount")));
+    };
+    let Some(rec) = storage.get::<TidRecord>(&format!("tid:{tid}")).await? else { return Ok(unknown_tid()) };
+    if rec.kind != "authorization" {
+        return Ok(unknown_tid());
+    }
+    let Some(mut p) = storage.get::<Payment>(&format!("pay:{}", rec.payment_id)).await? else { return Ok(unknown_tid()) };
+    if p.status == "DECLINED" {
+        // The authorization failed: nothing to reverse.
+        return Ok(unknown_tid());
+    }
+    if let Err(e) = reversible(&p) {
+        return Ok(e);
+    }
+    if amount != p.authorized {
+        return Ok(invalid(
+            400,
+            "INVALID_AMOUNT",
+            &format!("Declined - a timeout reversal is for the amount authorized ({} JPY)", p.authorized),
+            Some("reversalInformation.amountDetails.totalAmount"),
+        ));
+    }
+    let new_id = transaction_id();
+    let original = p.authorized;
+    let code = p.reference.clone();
+    reverse(&mut p, amount, FollowOn { id: new_id.clone(), code: code.clone(), amount, at: util::now().0, transaction_id: Some(tid.clone()), voided: false });
+    let answer = reversal_answer(&new_id, &code, &Some(tid.clone()), amount, original);
+    storage.put(&format!("pay:{}", p.id), &p).await?;
+    storage.put(&replay_key, &answer).await?;
+    storage.put(&format!("fo:{new_id}"), &(p.id.clone(), "reversals".to_string())).await?;
+    Ok(answer)
+}
+
+/// The amount of what a transactionId did (the fault value of a timeout
+/// void, which carries none).
+async fn tid_amount(storage: &Storage, tid: &str) -> worker::Result<u64> {
+    Ok(storage.get::<TidRecord>(&format!("tid:{tid}")).await?.map(|r| r.amount).unwrap_or(0))
+}
+
+/// `POST /pts/v2/voids`: the timeout void of the authorization, capture
+/// or refund sent with `clientReferenceInformation.transactionId`.
+/// Repeated, it answers as the first time.
+async fn timeout_void(storage: &Storage, body: &Value) -> worker::Result<(u16, Value)> {
+    let Some(tid) = tid_of(body) else {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("clientReferenceInformation.transactionId")));
+    };
+    let replay_key = format!("tvoid:{tid}");
+    if let Some(first) = storage.get::<(u16, Value)>(&replay_key).await? {
+        return Ok(first);
+    }
+    let Some(rec) = storage.get::<TidRecord>(&format!("tid:{tid}")).await? else { return Ok(unknown_tid()) };
+    let Some(mut p) = storage.get::<Payment>(&format!("pay:{}", rec.payment_id)).await? else { return Ok(unknown_tid()) };
+    let already = || invalid(400, "TRANSACTION_ALREADY_REVERSED_OR_SETTLED", "Declined - the transaction has already been voided or reversed", None);
+    let amount = match rec.kind.as_str() {
+        "authorization" => match p.status.as_str() {
+            "DECLINED" => return Ok(unknown_tid()),
+            "VOIDED" | "REVERSED" => return Ok(already()),
+            _ if p.refunded > 0 => return Ok(invalid(400, "NOT_SUPPORTED", "Declined - the payment has refunds; void them first", None)),
+            _ if p.captured > 0 => {
+                // A sale (or an authorization captured since): the capture is voided.
+                let amount = p.captured;
+                void_captures(&mut p);
+                amount
+            }
+            _ => {
+                let amount = p.authorized;
+                p.authorized = 0;
+                p.status = "VOIDED".into();
+                amount
+            }
+        },
+        "captures" => {
+            let Some(c) = p.captures.iter_mut().find(|c| c.id == rec.op_id) else { return Ok(unknown_tid()) };
+            if c.voided {
+                return Ok(already());
+            }
+            let amount = c.amount;
+            if p.captured - p.refunded < amount {
+                return Ok(invalid(400, "NOT_SUPPORTED", "Declined - the capture has refunds; void them first", None));
+            }
+            c.voided = true;
+            p.captured -= amount;
+            amount
+        }
+        "refunds" => {
+            let Some(r) = p.refunds.iter_mut().find(|r| r.id == rec.op_id) else { return Ok(unknown_tid()) };
+            if r.voided {
+                return Ok(already());
+            }
+            r.voided = true;
+            let amount = r.amount;
+            p.refunded -= amount;
+            amount
+        }
+        _ => return Ok(unknown_tid()),
+    };
+    let new_id = transaction_id();
+    let code = body["clientReferenceInformation"]["code"].as_str().unwrap_or(&p.reference).to_string();
+    p.voids.push(FollowOn { id: new_id.clone(), code: code.clone(), amount, at: util::now().0, transaction_id: Some(tid.clone()), voided: false });
+    let answer = void_answer(&new_id, &code, &Some(tid.clone()), amount);
+    storage.put(&format!("pay:{}", p.id), &p).await?;
+    storage.put(&replay_key, &answer).await?;
+    storage.put(&format!("fo:{new_id}"), &(p.id.clone(), "voids".to_string())).await?;
+    Ok(answer)
+}
+
+/// `POST /tss/v2/searches`: CyberSource's transaction search, for the
+/// queries `clientReferenceInformation.transactionId:<id>` and
+/// `clientReferenceInformation.code:<code>`; each summary is the
+/// transaction as the retrieval API shows it.
+async fn search(storage: &Storage, config: &Config, body: &Value) -> worker::Result<(u16, Value)> {
+    let Some(query) = body["query"].as_str() else {
+        return Ok(invalid(400, "MISSING_FIELD", "Declined - The request is missing one or more fields", Some("query")));
+    };
+    let mut ids: Vec<String> = vec![];
+    if let Some(tid) = query.strip_prefix("clientReferenceInformation.transactionId:") {
+        if let Some(rec) = storage.get::<TidRecord>(&format!("tid:{}", tid.trim())).await? {
+            ids.push(rec.op_id);
+        }
+    } else if let Some(code) = query.strip_prefix("clientReferenceInformation.code:") {
+        let attempts = storage.get::<Vec<Attempt>>(&format!("ref:{}", code.trim())).await?.unwrap_or_default();
+        ids.extend(attempts.into_iter().filter_map(|a| a.payment_id));
+    } else {
+        return Ok(invalid(400, "INVALID_DATA", "Declined - this sandbox searches by clientReferenceInformation.transactionId or .code", Some("query")));
+    }
+    let mut summaries = vec![];
+    for id in ids {
+        if let (200, t) = retrieve(storage, config, &id).await? {
+            summaries.push(t);
+        }
+    }
+    Ok((
+        201,
+        json!({
+            "searchId": transaction_id(),
+            "save": false,
+            "query": query,
+            "count": summaries.len(),
+            "totalCount": summaries.len(),
+            "limit": body["limit"].as_u64().unwrap_or(20),
+            "offset": 0,
+            "submitTimeUtc": now_utc(),
+            "_embedded": {"transactionSummaries": summaries},
+        }),
+    ))
+}
+
+/// `GET /tss/v2/transactions/{id}`: CyberSource's transaction retrieval,
+/// for a payment (authorization) id or the id of a capture, refund,
+/// void or reversal.
+async fn retrieve(storage: &Storage, config: &Config, id: &str) -> worker::Result<(u16, Value)> {
+    let not_found = || (404, json!({"status": "NOT_FOUND", "message": "The requested resource does not exist", "submitTimeUtc": now_utc()}));
+    let (payment_id, kind) = match storage.get::<Payment>(&format!("pay:{id}")).await? {
+        Some(_) => (id.to_string(), "authorization".to_string()),
+        None => match storage.get::<(String, String)>(&format!("fo:{id}")).await? {
+            Some(v) => v,
+            None => return Ok(not_found()),
+        },
+    };
+    let Some(p) = storage.get::<Payment>(&format!("pay:{payment_id}")).await? else { return Ok(not_found()) };
+    let find = |list: &[FollowOn]| list.iter().find(|f| f.id == id).cloned();
+    let (app, status, amount, code, tid, at) = match kind.as_str() {
+        "authorization" => {
+            let app = if p.captures.first().is_some_and(|c| c.id == p.id) { "ics_auth,ics_bill" } else { "ics_auth" };
+            let amount = p.authorized.max(p.reversals.iter().map(|r| r.amount).sum::<u64>() + p.authorized);
+            (app, p.status.clone(), amount, p.reference.clone(), p.transaction_id.clone(), p.created_at)
+        }
+        "captures" => match find(&p.captures) {
+            Some(c) => ("ics_bill", if c.voided { "VOIDED".into() } else { "PENDING".into() }, c.amount, c.code, c.transaction_id, c.at),
+            None => return Ok(not_found()),
+        },
+        "refunds" => match find(&p.refunds) {
+            Some(r) => ("ics_credit", if r.voided { "VOIDED".into() } else { "PENDING".into() }, r.amount, r.code, r.transaction_id, r.at),
+            None => return Ok(not_found()),
+        },
+        "voids" => match find(&p.voids) {
+            Some(v) => ("ics_void", "VOIDED".into(), v.amount, v.code, v.transaction_id, v.at),
+            None => return Ok(not_found()),
+        },
+        "reversals" => match find(&p.reversals) {
+            Some(r) => ("ics_auth_reversal", "REVERSED".into(), r.amount, r.code, r.transaction_id, r.at),
+            None => return Ok(not_found()),
+        },
+        _ => return Ok(not_found()),
+    };
+    let ok = status != "DECLINED";
+    let applications: Vec<Value> = app
+        .split(',')
+        .map(|name| {
+            json!({
+                "name": name,
+                "reasonCode": if ok { "100" } else { "203" },
+                "rCode": if ok { "1" } else { "0" },
+                "rFlag": if ok { "SOK" } else { "DCARDREFUSED" },
+                "reconciliationId": &id[6..],
+                "rMessage": if ok { "Request was processed successfully." } else { "General decline of the card." },
+                "status": status,
+            })
+        })
+        .collect();
+    let mut related = vec![];
+    if kind == "authorization" {
+        for f in p.captures.iter().filter(|c| c.id != p.id).chain(&p.refunds).chain(&p.voids).chain(&p.reversals) {
+            related.push(json!({"href": format!("/tss/v2/transactions/{}", f.id), "method": "GET"}));
+        }
+    } else {
+        related.push(json!({"href": format!("/tss/v2/transactions/{}", p.id), "method": "GET"}));
+    }
+    Ok((
+        200,
+        json!({
+            "_links": {"self": {"href": format!("/tss/v2/transactions/{id}"), "method": "GET"}, "relatedTransactions": related},
+            "id": id,
+            "merchantId": config.cybersource.merchant_id,
+            "submitTimeUtc": shared::time::UnixTime(at).rfc3339_utc(),
+            "applicationInformation": {"status": status, "reasonCode": if ok { 100 } else { 203 }, "rCode": if ok { 1 } else { 0 }, "rFlag": if ok { "SOK" } else { "DCARDREFUSED" }, "applications": applications},
+            "clientReferenceInformation": client_reference(&code, &tid),
+            "orderInformation": {"amountDetails": {"totalAmount": amount.to_string(), "currency": p.currency, "authorizedAmount": if kind == "authorization" { p.authorized.to_string() } else { String::new() }}},
+            "paymentInformation": {"card": {"suffix": p.card.last4, "expirationMonth": p.card.expiration_month, "expirationYear": p.card.expiration_year}},
+        }),
+    ))
 }
 
 fn unauthorized(e: &httpsig::SigError) -> worker::Result<Response> {
@@ -481,16 +906,64 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     if let Err(e) = httpsig::verify(&config.cybersource.credentials(), &method, path, body.as_bytes(), header, util::now()) {
         return unauthorized(&e);
     }
+    if req.method() == worker::Method::Get {
+        if let Some(id) = path.strip_prefix("/tss/v2/transactions/") {
+            let (status, answer) = retrieve(storage, config, id).await?;
+            return json(status, &answer);
+        }
+    }
     if req.method() != worker::Method::Post {
-        return json(404, &json!({"status": "INVALID_REQUEST", "reason": "NOT_SUPPORTED", "message": "this sandbox serves POST payments, captures, voids and refunds"}));
+        return json(404, &json!({"status": "INVALID_REQUEST", "reason": "NOT_SUPPORTED", "message": "this sandbox serves POST payments, captures, voids, reversals and refunds, and GET transactions"}));
     }
     let Ok(parsed) = serde_json::from_str::<Value>(body) else {
         let (s, v) = invalid(400, "INVALID_DATA", "Declined - the body is not JSON", None);
         return json(s, &v);
     };
+    let code = parsed["clientReferenceInformation"]["code"].as_str().unwrap_or("").to_string();
+    let tid = tid_of(&parsed);
+    let yen_at = |v: &Value| v.as_str().and_then(parse_yen).unwrap_or(0);
+    // Faults on demand (README "Fault values"): the operation, its key
+    // (the transactionId if sent, else the reference code) and its amount.
+    let follow = path.strip_prefix("/pts/v2/payments/").and_then(|r| r.split_once('/'));
+    let (op, key, amount) = if path == "/pts/v2/payments" {
+        ("cs:auth".to_string(), tid.clone().unwrap_or(code.clone()), yen_at(&parsed["orderInformation"]["amountDetails"]["totalAmount"]))
+    } else if path == "/pts/v2/reversals" {
+        ("cs:timeout_reversal".to_string(), tid.clone().unwrap_or_default(), yen_at(&parsed["reversalInformation"]["amountDetails"]["totalAmount"]))
+    } else if path == "/pts/v2/voids" {
+        let t = tid.clone().unwrap_or_default();
+        let amount = tid_amount(storage, &t).await?;
+        ("cs:timeout_void".to_string(), t, amount)
+    } else if let Some((id, kind)) = follow {
+        let amount = match kind {
+            "reversals" => yen_at(&parsed["reversalInformation"]["amountDetails"]["totalAmount"]),
+            "voids" => storage.get::<Payment>(&format!("pay:{id}")).await?.map(|p| p.captured).unwrap_or(0),
+            _ => yen_at(&parsed["orderInformation"]["amountDetails"]["totalAmount"]),
+        };
+        (format!("cs:{kind}"), format!("{id}:{}", tid.clone().unwrap_or(code.clone())), amount)
+    } else {
+        (String::new(), String::new(), 0)
+    };
+    let fault = if op.is_empty() { None } else { faults::take(storage, &op, &key, amount).await? };
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
     let (status, answer) = if path == "/pts/v2/payments" {
-        authorize(storage, &parsed).await?
-    } else if let Some((id, kind)) = path.strip_prefix("/pts/v2/payments/").and_then(|r| r.split_once('/')) {
+        match tid.as_ref() {
+            // CyberSource wants a transactionId unique: repeated, it names
+            // the transaction it was first sent with.
+            Some(t) => match storage.get::<TidRecord>(&format!("tid:{t}")).await? {
+                Some(rec) if rec.kind == "authorization" => rec.answer,
+                _ => authorize(storage, &parsed).await?,
+            },
+            None => authorize(storage, &parsed).await?,
+        }
+    } else if path == "/tss/v2/searches" {
+        search(storage, config, &parsed).await?
+    } else if path == "/pts/v2/reversals" {
+        timeout_reversal(storage, &parsed).await?
+    } else if path == "/pts/v2/voids" {
+        timeout_void(storage, &parsed).await?
+    } else if let Some((id, kind)) = follow {
         follow_on(storage, id, kind, &parsed).await?
     } else {
         invalid(404, "NOT_SUPPORTED", "no such resource", None)
@@ -499,7 +972,7 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     if answer.get("submitTimeUtc").is_none() {
         answer["submitTimeUtc"] = json!(now_utc());
     }
-    json(status, &answer)
+    faults::deliver(fault, json(status, &answer), config.cybersource.timeout_ms).await
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! lives in its own instance of [`SandboxObject`].
 
 pub mod cybersource;
+pub mod faults;
 pub mod au;
 pub mod netcash;
 pub mod np;

@@ -2,7 +2,9 @@
 //! idempotent per request id and never rolled back, signature checks on
 //! every call. Test values (PRODUCT §9): any 16-alphanumeric ID starts with
 //! 10,000 yen; an ID ending `0000` has no balance; one ending `9999` is
-//! suspended.
+//! suspended. Faults on demand by amount ([`super::faults`]) on debits
+//! (keyed by `request_id`) and batch refund requests (by `refund_id`);
+//! the debits of the NET CASH Wallet pages do not fault.
 
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Storage};
@@ -13,6 +15,8 @@ use shared::time::UnixTime;
 use crate::config::Config;
 use crate::connectors::netcash::WALLET_RESULT_FIELDS;
 use crate::util::{self, json};
+
+use super::faults::{self, Fault};
 
 pub const INITIAL_BALANCE: u64 = 10_000;
 
@@ -112,6 +116,12 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     // The weekly batch run: pays every refund whose payout date has come
     // and notifies the merchant's system. Run by the scheduled sweep and
     // by moving the sandbox clock; not part of the provider's API.
+    // The batch a refund requested today joins (the calendar NET CASH
+    // publishes to merchants); not part of the provider's API.
+    if path == "/batch/current" {
+        let b = netcash_batch(now.jst().date);
+        return json(200, &serde_json::json!({"closes": b.closes.iso(), "payout_date": b.paid.iso()}));
+    }
     if path == "/batch/run" {
         let paid = run_batches(storage, config, now).await?;
         return json(200, &serde_json::json!({"paid": paid}));
@@ -137,8 +147,12 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
             }
             return txn_answer(&t);
         }
+        let fault = faults::take(storage, "debit", &d.request_id, d.amount).await?;
+        if fault == Some(Fault::ErrorBefore) {
+            return faults::server_error();
+        }
         let t = debit(storage, &d.request_id, &d.netcash_id, d.amount, now).await?;
-        return txn_answer(&t);
+        return faults::deliver(fault, txn_answer(&t), config.netcash.timeout_ms).await;
     }
 
     if path == "/api/v1/wallet/sessions" && req.method() == worker::Method::Post {
@@ -177,6 +191,14 @@ async fn request_refund(storage: &Storage, config: &Config, body: &str, now: Uni
     if let Some(existing) = storage.get::<Refund>(&key).await? {
         return json(200, &serde_json::json!({"result": "OK", "refund": existing}));
     }
+    let fault = faults::take(storage, "refund", &r.refund_id, r.amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
+    faults::deliver(fault, queue_refund(storage, r, key, now).await, config.netcash.timeout_ms).await
+}
+
+async fn queue_refund(storage: &Storage, r: RefundRequest, key: String, now: UnixTime) -> worker::Result<Response> {
     let Some(request_id) = storage.get::<String>(&format!("txid:{}", r.transaction_id)).await? else {
         return ng(404, "E_NO_SUCH_TRANSACTION", "no debit with this transaction_id");
     };

@@ -12,6 +12,13 @@
 //! whose invoice is not paid; a registration over it is refused with
 //! `E_LIMIT_EXCEEDED`.
 //!
+//! NP's status queries (signed): `GET /v1/transactions/{id}` (NP's id or
+//! our shop transaction id) and `GET /v1/transactions/{id}/{shipments,
+//! cancel,refunds}/{idempotency_key}` (the operation's first answer).
+//! Faults on demand by amount ([`super::faults`]) on registrations
+//! (keyed by `shop_transaction_id`), shipment reports and cancellations
+//! (the billed amount) and refunds.
+//!
 //! Not part of NP's API, for people and tests (unsigned):
 //! * `GET /transactions/{id}` — a transaction (`id`: NP's or ours);
 //! * `POST /transactions/{id}/invoice/paid` — the shopper pays the invoice,
@@ -28,6 +35,8 @@ use worker::{Request, Response, Storage};
 
 use crate::config::Config;
 use crate::util::{self, json};
+
+use super::faults::{self, Fault};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -247,14 +256,23 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     }
     let Some(rest) = path.strip_prefix("/v1/transactions/") else { return error(404, "E_NOT_FOUND", "no such endpoint") };
     let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
-    if !id.starts_with("np_") {
-        return error(404, "E_NOT_FOUND", "no such transaction");
-    }
-    let Some(mut tx) = storage.get::<Tx>(&tx_key(id)).await? else { return error(404, "E_NOT_FOUND", "no such transaction") };
+    // NP's id, or ours (the shop transaction id of the registration).
+    let Some(mut tx) = load(storage, id).await? else { return error(404, "E_NOT_FOUND", "no such transaction") };
     if method == worker::Method::Get && op.is_empty() {
         tx.status_queries += 1;
         save(storage, &tx).await?;
         return json(200, &tx.view());
+    }
+    // NP's status of one shipment report, cancellation or refund, by the
+    // idempotency key it was sent with: its first answer.
+    if method == worker::Method::Get {
+        let Some((kind, key)) = op.split_once('/').filter(|(k, key)| matches!(*k, "shipments" | "cancel" | "refunds") && !key.is_empty()) else {
+            return error(404, "E_NOT_FOUND", "no such endpoint");
+        };
+        return match storage.get::<(u16, serde_json::Value)>(&format!("np:idem:{}:{kind}:{key}", tx.np_transaction_id)).await? {
+            Some((status, answer)) => json(status, &answer),
+            None => error(404, "E_NOT_FOUND", "no operation with this idempotency key"),
+        };
     }
     if method != worker::Method::Post {
         return error(405, "E_METHOD", "POST");
@@ -268,6 +286,15 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     if let Some((status, answer)) = storage.get::<(u16, serde_json::Value)>(&ikey).await? {
         return json(status, &answer);
     }
+    if !matches!(op, "shipments" | "cancel" | "refunds") {
+        return error(404, "E_NOT_FOUND", "no such operation");
+    }
+    // The fault value is the refund's amount, or the transaction's.
+    let fault_amount = if op == "refunds" { r.amount.unwrap_or(0) } else { tx.billed_amount };
+    let fault = faults::take(storage, &format!("np:{op}"), &format!("{}:{}", tx.np_transaction_id, r.idempotency_key), fault_amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
     let (status, answer) = match op {
         "shipments" => ship(&mut tx),
         "cancel" => cancel(&mut tx),
@@ -278,7 +305,7 @@ pub async fn handle(storage: &Storage, config: &Config, req: &Request, path: &st
     if status < 300 {
         storage.put(&ikey, &(status, answer.clone())).await?;
     }
-    json(status, &answer)
+    faults::deliver(fault, json(status, &answer), ep.timeout_ms).await
 }
 
 fn refusal(code: &str, message: &str) -> (u16, serde_json::Value) {
@@ -358,6 +385,14 @@ async fn register(storage: &Storage, config: &Config, body: &str) -> worker::Res
     if let Some(tx) = load(storage, &r.shop_transaction_id).await? {
         return json(201, &tx.view());
     }
+    let fault = faults::take(storage, "np:register", &r.shop_transaction_id, r.billed_amount).await?;
+    if fault == Some(Fault::ErrorBefore) {
+        return faults::server_error();
+    }
+    faults::deliver(fault, register_new(storage, config, r).await, config.np.endpoint.timeout_ms).await
+}
+
+async fn register_new(storage: &Storage, config: &Config, r: RegisterRequest) -> worker::Result<Response> {
     let shopper = shopper_key(&r.customer.email, &r.customer.tel);
     let owed = outstanding(storage, &shopper).await?;
     if owed.saturating_add(r.billed_amount) > config.np.limit_yen {

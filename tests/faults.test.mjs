@@ -13,7 +13,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { hiddenFields, startWorker } from './lib/harness.mjs';
 
-const TIMEOUT = 1500;
+// Low, so that 9001 is quick to prove; high enough that a normal answer on a
+// loaded machine comes well before a late one.
+const TIMEOUT = 2000;
 let worker;
 before(async () => {
   worker = await startWorker({ vars: { PROVIDER_TIMEOUT_MS: String(TIMEOUT) } });
@@ -120,7 +122,7 @@ async function proveFault(value, op) {
 
   const retry = await op.send(key);
   assert.ok(retry.status < 300 && retry.json, `a retry with the same key is served normally: ${retry.status} ${retry.text}`);
-  assert.ok(retry.ms < TIMEOUT, `the retry answers at once (${retry.ms} ms)`);
+  assert.ok(retry.ms < TIMEOUT + 1000, `the retry is not delayed by a fault (${retry.ms} ms)`);
   assert.deepEqual(await op.ledger(), op.done(before), 'the retry moved no money twice');
   const id = op.idOf(retry.json);
   assert.ok(id, JSON.stringify(retry.json));

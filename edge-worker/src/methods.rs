@@ -168,7 +168,10 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
                 cybersource::AuthOutcome::Refused { code, .. } => AttemptOutcome::Refused { code },
                 cybersource::AuthOutcome::MustVoid { id, code, why } => {
                     worker::console_warn!("card authorization {request_id} ({id}) must not stand: {why}; voiding it");
-                    if let cybersource::OpOutcome::Refused(e) | cybersource::OpOutcome::Unknown(e) = c.void(&id, &format!("{request_id}-void")).await {
+                    // An authorization is reversed, a sale voided (as CyberSource defines them).
+                    let undo_key = format!("{request_id}-void");
+                    let undone = if capture { c.void(&id, &undo_key).await } else { c.reverse_authorization(&id, &undo_key).await };
+                    if let cybersource::OpOutcome::Refused(e) | cybersource::OpOutcome::Unknown(e) = undone {
                         worker::console_error!("void of {id} for {request_id} failed: {e}; it expires at the issuer");
                     }
                     AttemptOutcome::Refused { code }

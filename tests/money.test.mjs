@@ -214,6 +214,59 @@ describe('sandbox fault values end with our books equal to the provider ledger',
   });
 });
 
+describe('card and NP faults end with our books equal to the provider ledger', () => {
+  const cardBody = { number: '4111 1111 1111 1111', exp_month: '12', exp_year: '2030', cvc: '123', option: { kind: 'single' } };
+  const cyber = async (ref) => (await api(worker, 'GET', `/sandbox/cybersource/inspect/references/${ref}`)).json;
+
+  it('card 9001 (authorized and captured, the answer after our timeout): undone at CyberSource by its transactionId; the checkout is open again, nothing stands', async () => {
+    const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'card', amount: '9001', tax: '0' }));
+    const r = await api(worker, 'POST', `/pay/${pay}/card`, cardBody);
+    assert.equal(r.status, 202, r.text);
+    // The timeout void carries the same fault amount and meets its fault once
+    // too: keep moving the clock until the backoff asks again.
+    await eventually(async () => {
+      await advanceClock(worker, 60);
+      return (await payment(pay)).status === 'pending';
+    }, { what: 'reconciled card attempt', timeoutMs: 60000, everyMs: 1000 });
+    const seen = await cyber(`${pay}-1`);
+    assert.equal(seen.payments.length, 1);
+    const cs = seen.payments[0];
+    assert.ok(cs.voids.length + cs.reversals.length === 1, JSON.stringify(cs));
+    assert.equal((await payment(pay)).captured, 0, 'nothing captured on our side either');
+  });
+
+  it('card settle 9003 (HTTP 500, nothing captured): 202, then reconciled: CyberSource has no such capture, it is sent again with the same key and captured once', async () => {
+    const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'card', amount: '20000', tax: '0', sales_mode: 'specified' }));
+    const r = await api(worker, 'POST', `/pay/${pay}/card`, cardBody);
+    assert.equal(r.json.status, 'authorized', r.text);
+    const key = `settle-${uniq()}`;
+    const first = await signedApi(worker, 'POST', `/v1/payments/${pay}/settle`, { amount: 9003 }, { headers: { 'idempotency-key': key } });
+    assert.equal(first.status, 202, first.text);
+    const retry = await signedApi(worker, 'POST', `/v1/payments/${pay}/settle`, { amount: 9003 }, { headers: { 'idempotency-key': key } });
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.json.captured, 9003);
+    const cs = (await cyber(`${pay}-1`)).payments[0];
+    assert.equal(cs.captured, 9003, 'captured once at CyberSource');
+  });
+
+  it('NP 9002 (registered and approved, then HTTP 500): reconciled through NP\'s status by our transaction id to authorized', async () => {
+    const pay = await openCheckout(worker, purchase(merchant, { pay_method: 'np', amount: '9002', tax: '0' }));
+    const n = uniq();
+    const r = await api(worker, 'POST', `/pay/${pay}/np`, {
+      name: '山田 太郎', kana: 'ヤマダ タロウ', postal_code: '150-0001', address: '東京都渋谷区神宮前1-2-3',
+      phone: `080${n.slice(-8)}`, email: `fault${n}@example.jp`,
+    });
+    assert.equal(r.status, 202, r.text);
+    await advanceClock(worker, 30);
+    await eventually(async () => (await payment(pay)).status === 'authorized', { what: 'reconciled NP registration', timeoutMs: 30000 });
+    const tx = (await api(worker, 'GET', `/sandbox/np/transactions/${pay}-1`)).json;
+    assert.equal(tx.billed_amount, 9002, 'one NP transaction, of the payment amount');
+    assert.equal(tx.status, 'approved');
+    assert.equal((await payment(pay)).operations.filter((o) => o.kind === 'attempt').length, 1);
+    assert.equal((await payment(pay)).instrument.startsWith('NP postpaid'), true);
+  });
+});
+
 describe("the merchant's NG when the rollback's answer is lost", () => {
   it('the shopper goes to error_url (NG), the payment needs the merchant (refund_required), and the reconciled cancel ends it cancelled at NP and here', async () => {
     merchant.answer = 'NG,out of stock';
@@ -241,10 +294,10 @@ describe("the merchant's NG when the rollback's answer is lost", () => {
 });
 
 describe('parallel duplicates move money once', () => {
-  it('20 identical concurrent refunds with one Idempotency-Key: one refund at the issuer', async () => {
+  it('50 identical concurrent refunds with one Idempotency-Key: one refund at the issuer', async () => {
     const { pay, card } = await paidWithPrepaid(3000);
     const key = `dup-${uniq()}`;
-    const answers = await Promise.all(Array.from({ length: 20 }, () =>
+    const answers = await Promise.all(Array.from({ length: 50 }, () =>
       signedApi(worker, 'POST', `/v1/payments/${pay}/refund`, { amount: 1000 }, { headers: { 'idempotency-key': key } })));
     assert.ok(answers.some((a) => a.status === 200), answers.map((a) => a.status).join(','));
     assert.ok(answers.every((a) => a.status === 200 || (a.status === 409 && a.json.error.code === 'idempotency_key_in_use')), answers.map((a) => a.text).join('\n'));
@@ -252,9 +305,9 @@ describe('parallel duplicates move money once', () => {
     assert.equal((await payment(pay)).refunded, 1000);
   });
 
-  it('20 concurrent full refunds without a key: exactly one reaches the issuer, the rest are refused with a code', async () => {
+  it('50 concurrent full refunds without a key: exactly one reaches the issuer, the rest are refused with a code', async () => {
     const { pay, card } = await paidWithPrepaid(2500);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => signedApi(worker, 'POST', `/v1/payments/${pay}/refund`, {})));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => signedApi(worker, 'POST', `/v1/payments/${pay}/refund`, {})));
     assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.status).join(','));
     for (const a of answers.filter((x) => x.status !== 200)) {
       assert.ok(['operation_in_progress', 'refund_not_allowed'].includes(a.json.error.code), a.text);
@@ -265,10 +318,10 @@ describe('parallel duplicates move money once', () => {
     assert.equal(p.status, 'refunded');
   });
 
-  it('10 concurrent pay clicks: one debit', async () => {
+  it('50 concurrent pay clicks: one debit', async () => {
     const id = netcashId();
     const pay = await openCheckout(worker, purchase(merchant));
-    const answers = await Promise.all(Array.from({ length: 10 }, () => api(worker, 'POST', `/pay/${pay}/netcash`, { netcash_id: id })));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => api(worker, 'POST', `/pay/${pay}/netcash`, { netcash_id: id })));
     assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.text).join('\n'));
     assert.equal(await netcashBalance(id), 10000 - 1100);
     assert.equal((await payment(pay)).captured, 1100);

@@ -17,6 +17,7 @@ use shared::time::UnixTime;
 
 use crate::config::Config;
 use crate::connectors::Outcome;
+use shared::journal::OpKind;
 use crate::connectors::cybersource::{self, Cybersource};
 use crate::connectors::au::{Au, OpOutcome};
 use crate::connectors::netcash::{DebitOutcome, Netcash};
@@ -297,6 +298,28 @@ pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &s
         Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
         Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
         Method::Np => np_result((Np { endpoint: &config.np.endpoint }).refund(provider_ref, key, amount.get()).await),
+    }
+}
+
+/// What the provider says became of a capture, void or refund sent with
+/// `key` (its status query, for reconciliation). `NotFound`: it never
+/// happened (sending it again with the same key is safe).
+pub async fn operation_status(config: &Config, method: Method, kind: OpKind, provider_ref: &str, key: &str) -> Outcome {
+    match (method, kind) {
+        (Method::Prepaid, OpKind::Refund) => (Prepaid { endpoint: &config.prepaid }).refund_status(key).await,
+        (Method::Au, _) => (Au { endpoint: &config.au }).operation_status(provider_ref, key).await,
+        (Method::Np, _) => {
+            let op = match kind {
+                OpKind::Capture => "shipments",
+                OpKind::Void => "cancel",
+                _ => "refunds",
+            };
+            (Np { endpoint: &config.np.endpoint }).operation_status(provider_ref, op, key).await
+        }
+        // CyberSource: search by the transactionId the request carried.
+        (Method::Card, _) => (Cybersource { endpoint: &config.cybersource }).search_transaction_id(&cybersource::transaction_id_for(key)).await,
+        (Method::Netcash, OpKind::BatchRefund) => (Netcash { endpoint: &config.netcash }).refund_status(key).await,
+        _ => Outcome::NotFound,
     }
 }
 

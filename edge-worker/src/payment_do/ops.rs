@@ -132,6 +132,14 @@ impl PaymentObject {
         let Some(provider_ref) = p.provider_ref.as_deref() else {
             return OpOutcome::Failed { code: "not_paid".into() };
         };
+        if op.state == OpState::Reconciling || op.checks > 0 || op.state == OpState::InFlight && op.updated_at + shared::journal::IN_FLIGHT_LEASE_SECONDS <= ctx.clock.now().0 {
+            // Reconciling: ask first. Done or refused settles it; only an
+            // operation the provider never saw is sent again (same key).
+            match methods::operation_status(c, method, op.kind, provider_ref, &op.key).await {
+                Outcome::NotFound => {}
+                o => return outcome_of(o),
+            }
+        }
         match op.kind {
             OpKind::Attempt => unreachable!("answered above"),
             OpKind::Capture => outcome_of(methods::settle(c, method, provider_ref, &op.key, op.amount).await),

@@ -198,6 +198,13 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     port,
     stateDir: persist,
     log: () => log,
+    /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */
+    async kill() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARTIFACTS, launchChromium, purchase, startMerchant, startWorker } from './lib/harness.mjs';
+import { advanceClock, api, ARTIFACTS, launchChromium, purchase, startMerchant, startWorker } from './lib/harness.mjs';
 
 
 let worker;
@@ -141,6 +141,22 @@ describe('hosted page in Chromium', () => {
     assert.equal(await page.locator('#verified').textContent(), 'verified');
     assert.equal(merchant.notifications.length, 1);
     assert.equal(merchant.notifications[0].payload.data.method, 'prepaid');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('phone: an unclear provider answer (prepaid fault 9002) shows "checking your payment", offers no second attempt, and lands on success once the provider has told us', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'prepaid', amount: '9002', tax: '0' }, '#prepaid-number');
+    await page.locator('#prepaid-number').fill('5432109876541234');
+    await page.locator('#pay-button').click();
+    await page.getByText('お支払いを確認しています').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#pay-button').count(), 0, 'no pay button while the first attempt is unknown');
+    await page.screenshot({ path: join(ARTIFACTS, 'reconciling-phone.png'), fullPage: true });
+    await advanceClock(worker, 30);
+    await page.waitForURL(`${merchant.base}/success`, { timeout: 30000 });
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.equal((await api(worker, 'GET', '/sandbox/prepaid/cards/5432109876541234')).json.balance, 10000 - 9002, 'charged once');
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -920,6 +920,12 @@ mod tests {
             new(&session("processing", ""), Lang::Ja).phase,
             Phase::Processing
         );
+        // The provider's answer was unclear: the page waits ("checking your
+        // payment") and offers no second attempt until it is known.
+        assert_eq!(
+            new(&session("reconciling", ""), Lang::Ja).phase,
+            Phase::Processing
+        );
     }
 
     #[test]

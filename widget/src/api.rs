@@ -103,14 +103,7 @@ impl PayRequest {
         match self {
             PayRequest::Netcash(id) => object(&[("netcash_id", id.as_str())]),
             PayRequest::Prepaid(n) => object(&[("card_number", n.expose())]),
-            PayRequest::Np(b) => object(&[
-                ("name", &b.name),
-                ("kana", &b.kana),
-                ("postal_code", &b.postal_code),
-                ("address", &b.address),
-                ("phone", &b.phone),
-                ("email", &b.email),
-            ]),
+            PayRequest::Np(b) => object(&b.fields()),
             PayRequest::Au | PayRequest::NetcashWallet => "{}".to_owned(),
             PayRequest::Card(c) => {
                 let mut out = object(&[

@@ -110,12 +110,18 @@ impl Field {
 
     /// An NP field by the name `shared::np` and the server use (`kana`).
     pub(crate) fn np(name: &str) -> Option<Field> {
-        ["name", "kana", "postal_code", "address", "phone", "email"]
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| NP_FIELDS[i])
+        NP_NAMES.iter().position(|n| *n == name).map(|i| NP_FIELDS[i])
+    }
+
+    /// The name `shared::np` and the server use for an NP field.
+    pub fn np_name(self) -> Option<&'static str> {
+        NP_NAMES.get((self as usize).wrapping_sub(Field::NpName as usize)).copied()
     }
 }
+
+/// The NP buyer form's field names, in [`NP_FIELDS`] order (written once,
+/// in `shared::np`).
+pub const NP_NAMES: [&str; 6] = shared::np::FIELD_NAMES;
 
 /// A field's problem: a code the i18n module turns into a message
 /// (`required`, `incomplete`, `bad_char`, `luhn`, `month`, `year`,

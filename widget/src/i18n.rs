@@ -549,9 +549,7 @@ const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
 /// The message under a field for one of its problem codes (see
 /// [`crate::field::Problem`]).
 pub fn field_message(lang: Lang, field: Field, code: &'static str) -> &'static str {
-    let np = ["name", "kana", "postal_code", "address", "phone", "email"]
-        .get((field as usize).wrapping_sub(Field::NpName as usize));
-    if let (Some(name), Lang::Ja) = (np, lang) {
+    if let (Some(name), Lang::Ja) = (field.np_name(), lang) {
         return message_ja(FieldError { field: name, code });
     }
     FIELD_MESSAGES

@@ -17,10 +17,15 @@ fn error(status: u16, code: &str, message: &str) -> worker::Result<Response> {
     json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
 }
 
-pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
-    let given = req.headers().get("authorization")?.unwrap_or_default();
+/// Whether the request carries the operator token (constant time).
+pub fn authorized(req: &Request, config: &Config) -> bool {
+    let given = req.headers().get("authorization").ok().flatten().unwrap_or_default();
     let expected = format!("Bearer {}", config.operator_token);
-    if config.operator_token.is_empty() || !shared::signing::ct_eq(given.as_bytes(), expected.as_bytes()) {
+    !config.operator_token.is_empty() && shared::signing::ct_eq(given.as_bytes(), expected.as_bytes())
+}
+
+pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
+    if !authorized(&req, config) {
         return error(401, "not_operator", "send Authorization: Bearer <operator token>");
     }
     let db = store::db(env, config.sandbox).await?;

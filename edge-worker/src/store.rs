@@ -85,6 +85,14 @@ const SCHEMA: &[&str] = &[
         service_id TEXT NOT NULL,
         since INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS webhook_waiting_by_merchant ON webhook_waiting (merchant_id, service_id)",
+    // Content-Security-Policy violations the hosted page's browsers reported.
+    "CREATE TABLE IF NOT EXISTS csp_reports (
+        id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        document_uri TEXT NOT NULL,
+        directive TEXT NOT NULL,
+        blocked_uri TEXT NOT NULL,
+        report TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS maintenance (
         id TEXT PRIMARY KEY,
         method TEXT NOT NULL,

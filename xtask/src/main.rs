@@ -183,6 +183,29 @@ fn build_widget(root: &Path) -> Result<()> {
     // The page's stylesheet, minified (static/pay.css stays readable).
     let css = std::fs::read_to_string(root.join("static/pay.css"))?;
     std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
+    write_integrity(root)
+}
+
+/// Every script (and the wasm and the stylesheet) the hosted page loads,
+/// with its Subresource Integrity hash, as the build produced it
+/// (`static/pkg/integrity.json`): the Worker puts these on the page and a
+/// test checks that what is served equals them (PCI DSS 6.4.3).
+pub const PAGE_ASSETS: &[&str] = &["boot.js", "pkg/widget.js", "pkg/widget_bg.wasm", "pkg/pay.css", "autosubmit.js"];
+
+fn write_integrity(root: &Path) -> Result<()> {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut out = String::from("{");
+    for (i, a) in PAGE_ASSETS.iter().enumerate() {
+        let bytes = std::fs::read(root.join("static").join(a)).with_context(|| format!("static/{a}"))?;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes));
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("\"/{a}\":\"sha384-{hash}\""));
+    }
+    out.push('}');
+    std::fs::write(root.join("static/pkg/integrity.json"), out + "\n")?;
     Ok(())
 }
 

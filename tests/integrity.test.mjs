@@ -80,6 +80,19 @@ describe('payment-page integrity', () => {
     });
   }
 
+  it('what is being paid is in the HTML before the wasm runs (merchant, item, amount), and the inline session cannot close its element', async () => {
+    const pay = await openCheckout(worker, purchase(merchant, { item_name: '緑茶 </script><script>alert(1)</script>', amount: '12345', tax: '0' }));
+    const html = await (await fetch(`${worker.base}/pay/${pay}`)).text();
+    assert.match(html, /<p class="merchant">Kessai Sandbox Shop<\/p>/);
+    assert.match(html, /<h1 class="item">緑茶 &lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/h1>/);
+    assert.match(html, /<span class="price">¥12,345<\/span>/);
+    const block = html.match(/<script type="application\/json" id="session">(.*?)<\/script>/s);
+    assert.ok(block, 'the session is in the page');
+    assert.ok(!block[1].includes('<'), 'no "<" inside the data block');
+    assert.equal(JSON.parse(block[1]).item_name, '緑茶 </script><script>alert(1)</script>');
+    assert.deepEqual([...html.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]), ['/boot.js'], 'no injected script');
+  });
+
   it('CSP violation reports are recorded, bounded, and listed for operators only', async () => {
     const report = { 'csp-report': { 'document-uri': `${worker.base}/pay/x`, 'violated-directive': 'script-src', 'blocked-uri': 'https://evil.example/x.js' } };
     const r = await fetch(`${worker.base}/csp-report`, { method: 'POST', headers: { 'content-type': 'application/csp-report' }, body: JSON.stringify(report) });

@@ -55,14 +55,31 @@ fn document(title: &str, main: &str) -> String {
 /// The hosted payment page: a shell the WebAssembly app fills in.
 /// Every script, the wasm and the stylesheet carry the build's Subresource
 /// Integrity hash; `boot.js` fetches the wasm with the hash on `#app`.
-pub fn checkout_shell(payment_id: &str, sri: &crate::integrity::Integrity) -> String {
+pub fn checkout_shell(payment_id: &str, session: Option<&str>, sri: &crate::integrity::Integrity) -> String {
+    // What is being paid, as the page shows it, before the wasm runs.
+    let summary = session
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .map(|v| {
+            let amount = shared::money::Yen::new(v["amount"].as_u64().unwrap_or(0));
+            format!(
+                "<div class=\"page\"><div class=\"card\"><section class=\"summary\"><p class=\"merchant\">{m}</p><h1 class=\"item\">{i}</h1>\
+                 <p class=\"amount\"><span class=\"price\">¥{a}</span><span class=\"tax-incl\">(税込)</span></p></section>\
+                 <div class=\"card-body\"><p class=\"loading\">読み込み中… / Loading…</p></div></div></div>",
+                m = escape(v["merchant_name"].as_str().unwrap_or("")),
+                i = escape(v["item_name"].as_str().unwrap_or("")),
+                a = amount.grouped(),
+            )
+        })
+        .unwrap_or_else(|| "<p class=\"loading\">読み込み中… / Loading…</p>".into());
+    // JSON in a data block: `<` is escaped so it cannot close the element.
+    let data = session.map(|s| format!("<script type=\"application/json\" id=\"session\">{}</script>", s.replace('<', "\\u003c"))).unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Kessai Link</title>\
          <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\"{css}>\
          <link rel=\"modulepreload\" href=\"/pkg/widget.js\"{js}></head>\
-         <body><main id=\"app\" data-payment-id=\"{id}\" data-wasm-integrity=\"{wasm}\" aria-live=\"polite\"><p class=\"loading\">読み込み中… / Loading…</p>\
-         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>\
+         <body><main id=\"app\" data-payment-id=\"{id}\" data-wasm-integrity=\"{wasm}\" aria-live=\"polite\">{summary}\
+         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>{data}\
          <script type=\"module\" src=\"/boot.js\"{boot}></script></body></html>",
         id = escape(payment_id),
         css = sri.attr("/pkg/pay.css"),

@@ -6,8 +6,12 @@
 // a Secure session cookie.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PRODUCTION_SECRETS, SANDBOX, api, jst, orderId, postPurchase, purchase, signedApi, startWorker } from './lib/harness.mjs';
+import { PRODUCTION_SECRETS, ROOT, SANDBOX, api, jst, orderId, postPurchase, purchase, signedApi, startWorker } from './lib/harness.mjs';
 
 let worker;
 before(async () => {
@@ -149,6 +153,25 @@ describe('production configuration', () => {
       assert.equal((await signedApi(bad, 'GET', '/v1/merchant', undefined, { key: SANDBOX.hashKey })).status, 500);
     } finally {
       await bad.stop();
+    }
+  });
+});
+
+describe('production deploy', () => {
+  it('`wrangler deploy --env production` bundles a Worker without any sandbox, with no secret in its configuration', () => {
+    const out = mkdtempSync(join(tmpdir(), 'kessai-deploy-'));
+    const log = execFileSync(join(ROOT, 'node_modules', '.bin', 'wrangler'), ['deploy', '--env', 'production', '--dry-run', '--outdir', out], {
+      cwd: join(ROOT, 'edge-worker'),
+      env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`, KESSAI_PREBUILT: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+    assert.match(log, /env\.PAYMENTS \(PaymentObject\)/);
+    assert.doesNotMatch(log, /SANDBOXES|SandboxObject|SANDBOX\b/);
+    for (const name of Object.keys(PRODUCTION_SECRETS)) assert.ok(!log.includes(`env.${name} `), `${name} is a secret, not a var`);
+    const bundle = Buffer.concat(readdirSync(out).filter((f) => /\.(wasm|js)$/.test(f)).map((f) => readFileSync(join(out, f))));
+    assert.ok(bundle.includes('PaymentObject'), 'the bundle is the Worker');
+    for (const s of ['SandboxObject', '/__sandbox/clock', '/sandbox/', SANDBOX.hashKey, 'Kessai Sandbox Shop', 'kessai-sandbox-admin']) {
+      assert.ok(!bundle.includes(s), `the production bundle contains no ${s}`);
     }
   });
 });

@@ -29,6 +29,18 @@ pub fn csp(form_action: &str) -> String {
     )
 }
 
+/// HSTS of production answers: two years, subdomains included.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds `Strict-Transport-Security` to an answer (production only; the
+/// headers are copied, as an answer forwarded from elsewhere has immutable
+/// ones).
+pub fn with_hsts(r: worker::Response) -> worker::Response {
+    let h = r.headers().clone();
+    let _ = h.set("strict-transport-security", HSTS);
+    r.with_headers(h)
+}
+
 /// An HTML answer with the security headers of the hosted page.
 pub fn page(status: u16, body: String, form_action: &str) -> worker::Result<Response> {
     let mut r = Response::from_html(body)?.with_status(status);

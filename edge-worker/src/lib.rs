@@ -17,6 +17,7 @@ mod checkout;
 mod clock;
 mod config;
 mod connectors;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod html;
 mod integrity;
@@ -26,11 +27,13 @@ mod notify;
 mod operator;
 mod payment_do;
 mod provider_in;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod store;
 mod util;
 
 pub use payment_do::PaymentObject;
+#[cfg(feature = "sandbox")]
 pub use sandbox::SandboxObject;
 
 use worker::{event, Context, Env, Method, Request, Response};
@@ -45,8 +48,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
     };
     let path = req.path();
+    let production = config.production;
     let result = route(req, &env, &config, &path).await;
-    match result {
+    let result = match result {
         Ok(r) => Ok(r),
         Err(e) => {
             // Details go to the log, never to the client.
@@ -57,6 +61,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
                 html::error_page(500, "internal", "システムエラーが発生しました。しばらくしてからお試しください。", "An internal error occurred. Please try again later.")
             }
         }
+    };
+    // Production is served over HTTPS only (PRODUCT §10).
+    if production {
+        result.map(html::with_hsts)
+    } else {
+        result
     }
 }
 
@@ -95,6 +105,7 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
     }
+    #[cfg(feature = "sandbox")]
     if config.sandbox {
         if path == "/" {
             let mut r = Response::empty()?.with_status(302);
@@ -122,6 +133,7 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
 async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
     let clock = clock::Clock::load(env, config).await?;
     let db = store::db(env, config.sandbox).await?;
+    #[cfg(feature = "sandbox")]
     if config.sandbox {
         // The sandbox providers' own scheduled work (NET CASH refund batches).
         if let Err(e) = sandbox::route(Request::new("https://sandbox/batch/run", Method::Post)?, env, "netcash", "/batch/run").await {

@@ -175,3 +175,66 @@ describe('production deploy', () => {
     }
   });
 });
+
+describe('the production build pays against the providers\' sandboxes (cargo xtask dev --production)', () => {
+  let sandboxes;
+  let prod;
+  before(async () => {
+    const { OPERATOR_TOKEN, ...providerSecrets } = PRODUCTION_SECRETS;
+    // The providers: the sandbox build, checking the production Worker's secrets.
+    sandboxes = await startWorker({ vars: { ...providerSecrets, CYBERSOURCE_MERCHANT_ID: 'kessai_link', CYBERSOURCE_KEY_ID: 'set-the-key-id-from-the-business-center' } });
+    const s = sandboxes.base;
+    prod = await startWorker({
+      production: true,
+      vars: {
+        LOCAL_SANDBOX_PROVIDERS: 'on',
+        NETCASH_BASE_URL: `${s}/sandbox/netcash`,
+        PREPAID_BASE_URL: `${s}/sandbox/prepaid`,
+        CYBERSOURCE_BASE_URL: `${s}/sandbox/cybersource`,
+        AU_BASE_URL: `${s}/sandbox/au`,
+        NP_BASE_URL: `${s}/sandbox/np`,
+      },
+    });
+  });
+  after(async () => {
+    await prod?.stop();
+    await sandboxes?.stop();
+  });
+
+  it('an operator-created merchant\'s shopper pays by card and NET CASH; the sandboxes\' ledgers show it; plain-http providers need the local switch', async () => {
+    const created = await fetch(`${prod.base}/operator/merchants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${PRODUCTION_SECRETS.OPERATOR_TOKEN}` },
+      body: JSON.stringify({ merchant_id: '30001', name: 'Local Shop', allowed_origins: [SHOP] }),
+    }).then((r) => r.json());
+    const open = async (pay_method) => {
+      const r = await postPurchase(prod, shopPurchase('30001', created.hash_key, { pay_method }));
+      assert.equal(r.status, 303, await r.text());
+      return r.headers.get('location').split('/').pop();
+    };
+    // NET CASH: debited at the sandbox; the shop's pagecon_url does not
+    // answer here, and NET CASH cannot be rolled back: refund required.
+    const a = await open('netcash');
+    const id = 'LOCALPROD0000AB1';
+    const paid = await api(prod, 'POST', `/pay/${a}/netcash`, { netcash_id: id });
+    assert.equal(paid.status, 200, paid.text);
+    assert.equal((await api(sandboxes, 'GET', `/sandbox/netcash/ids/${id}`)).json.balance, 10000 - 1100);
+    const p = (await signedApi(prod, 'GET', `/v1/payments/${a}`, undefined, { key: created.hash_key, merchantId: '30001' })).json;
+    assert.equal(p.captured, 1100);
+    // Card: authorized and captured at the CyberSource sandbox (HTTP
+    // Signature with the production ids), voided when the shop did not answer.
+    const b = await open('card');
+    const card = await api(prod, 'POST', `/pay/${b}/card`, { number: '4111111111111111', exp_month: '12', exp_year: '2030', cvc: '123', option: { kind: 'single' } });
+    assert.equal(card.status, 200, card.text);
+    const seen = (await api(sandboxes, 'GET', `/sandbox/cybersource/inspect/references/${b}-1`)).json;
+    assert.equal(seen.payments.length, 1, JSON.stringify(seen));
+    // Without the switch, a plain-http provider URL is refused outright.
+    const strict = await startWorker({ production: true, vars: { NETCASH_BASE_URL: `${sandboxes.base}/sandbox/netcash` }, waitHealthy: false });
+    try {
+      assert.equal((await fetch(`${strict.base}/health`)).status, 500);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+

@@ -275,9 +275,15 @@ impl Config {
         ];
         // Our own and the providers' URLs are operators' configuration:
         // https is required (`wrangler dev --env production
-        // --local-protocol https` serves https://127.0.0.1 locally).
+        // --local-protocol https` serves https://127.0.0.1 locally). Only
+        // to pay against a local sandboxes' Worker (`cargo xtask dev
+        // --production`), `LOCAL_SANDBOX_PROVIDERS = "on"` lets provider
+        // URLs be `http://127.0.0.1:<port>` — loopback, which reaches nothing
+        // on Cloudflare's network.
+        let local_sandboxes = var(env, "LOCAL_SANDBOX_PROVIDERS").is_ok_and(|v| v == "on");
         for (name, url) in urls {
-            if !shared::url::HttpUrl::parse(url).is_some_and(|u| u.scheme() == "https") {
+            let loopback_ok = local_sandboxes && name != "PUBLIC_BASE_URL" && local_sandbox_url(url);
+            if !loopback_ok && !shared::url::HttpUrl::parse(url).is_some_and(|u| u.scheme() == "https") {
                 return Err(worker::Error::RustError(format!("{name} must be an https URL in production")));
             }
         }
@@ -285,10 +291,24 @@ impl Config {
     }
 }
 
+/// `http://127.0.0.1:<port>/…`: a sandboxes' Worker on this machine.
+fn local_sandbox_url(url: &str) -> bool {
+    url.strip_prefix("http://127.0.0.1:").and_then(|rest| rest.split('/').next()).is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use shared::url::HttpUrl;
+
+    #[test]
+    fn only_loopback_sandboxes_may_be_plain_http() {
+        assert!(local_sandbox_url("http://127.0.0.1:8788/sandbox/netcash"));
+        assert!(!local_sandbox_url("http://127.0.0.1.evil.example:80/x"));
+        assert!(!local_sandbox_url("http://10.0.0.1:8788/sandbox"));
+        assert!(!local_sandbox_url("http://localhost:8788/sandbox"));
+        assert!(!local_sandbox_url("https://127.0.0.1:8788/sandbox"));
+    }
 
     #[test]
     fn production_secrets_must_be_real() {

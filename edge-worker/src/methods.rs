@@ -17,6 +17,7 @@ use shared::time::UnixTime;
 
 use crate::config::Config;
 use crate::connectors::Outcome;
+use shared::codes::Code;
 use shared::journal::OpKind;
 use crate::connectors::cybersource::{self, Cybersource};
 use crate::connectors::au::{Au, OpOutcome};
@@ -51,15 +52,15 @@ impl ShopperInput {
         match method {
             Method::Netcash => NetcashId::parse(field("netcash_id"))
                 .map(ShopperInput::Netcash)
-                .map_err(|_| InputError { code: "invalid_netcash_id", message: "a NET CASH ID has 16 letters or digits", fields: vec![] }),
+                .map_err(|_| InputError { code: Code::InvalidNetcashId.as_str(), message: "a NET CASH ID has 16 letters or digits", fields: vec![] }),
             Method::Prepaid => PrepaidNumber::parse(field("card_number"))
                 .map(ShopperInput::Prepaid)
-                .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits", fields: vec![] }),
+                .map_err(|_| InputError { code: Code::InvalidPrepaidNumber.as_str(), message: "a prepaid card number has 16 digits", fields: vec![] }),
             Method::Au => Ok(ShopperInput::Au),
             Method::Np => {
                 let form = BuyerForm::from_fields(|name| field(name).to_string());
                 form.validate().map(ShopperInput::Np).map_err(|fields| InputError {
-                    code: "invalid_buyer",
+                    code: Code::InvalidBuyer.as_str(),
                     message: "check the buyer's details: name, kana (katakana), postal code, address, phone and e-mail",
                     fields,
                 })
@@ -186,9 +187,9 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
             match (Np { endpoint: &config.np.endpoint }).register(&order, buyer).await {
                 np::Screening::Approved { np_transaction_id } => AttemptOutcome::Authorized { provider_ref: np_transaction_id },
                 np::Screening::Pending { np_transaction_id } => AttemptOutcome::Held { provider_ref: np_transaction_id },
-                np::Screening::Declined => AttemptOutcome::Refused { code: "np_declined" },
-                np::Screening::LimitExceeded => AttemptOutcome::Refused { code: "np_limit_exceeded" },
-                np::Screening::InvalidBuyer => AttemptOutcome::Refused { code: "invalid_buyer" },
+                np::Screening::Declined => AttemptOutcome::Refused { code: Code::NpDeclined.as_str() },
+                np::Screening::LimitExceeded => AttemptOutcome::Refused { code: Code::NpLimitExceeded.as_str() },
+                np::Screening::InvalidBuyer => AttemptOutcome::Refused { code: Code::InvalidBuyer.as_str() },
                 np::Screening::Unknown(why) => {
                     worker::console_warn!("NP registration {request_id} unclear ({why})");
                     AttemptOutcome::Unclear
@@ -204,10 +205,7 @@ pub async fn attempt(config: &Config, input: &ShopperInput, request_id: &str, am
 /// The HTTP status of a refused attempt: 402 when the provider or issuer
 /// declined the money, 422 when the shopper's input or choice was refused.
 pub fn refusal_status(code: &str) -> u16 {
-    match code {
-        "insufficient_balance" | "card_declined" | "card_expired" | "np_declined" => 402,
-        _ => 422,
-    }
+    Code::parse(code).map_or(422, Code::http_status)
 }
 
 /// What the shopper is told about a refused attempt.

@@ -258,16 +258,16 @@ impl Decline {
     /// Our error code (the payment's `last_error`, `res_err_code`).
     pub fn code(self) -> &'static str {
         match self {
-            Decline::LimitExceeded => "au_limit_exceeded",
-            Decline::Overdue => "au_overdue",
-            Decline::Restricted => "au_restricted",
+            Decline::LimitExceeded => crate::codes::Code::AuLimitExceeded.as_str(),
+            Decline::Overdue => crate::codes::Code::AuOverdue.as_str(),
+            Decline::Restricted => crate::codes::Code::AuRestricted.as_str(),
         }
     }
 }
 
 /// Error codes of refused au attempts besides the declines.
-pub const CANCELLED: &str = "au_cancelled";
-pub const TIMEOUT: &str = "au_timeout";
+pub const CANCELLED: &str = crate::codes::Code::AuCancelled.as_str();
+pub const TIMEOUT: &str = crate::codes::Code::AuTimeout.as_str();
 
 /// The fields of a signed au result, in signing order.
 pub const RESULT_FIELDS: [&str; 11] = [

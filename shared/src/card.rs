@@ -69,16 +69,18 @@ pub enum CardError {
     OptionUnavailable,
 }
 
+use crate::codes::Code;
+
 impl CardError {
     /// The error code the hosted page shows (HTTP 422, before any provider is asked).
     pub fn code(self) -> &'static str {
         match self {
-            CardError::Length | CardError::Luhn | CardError::Character | CardError::Brand => "invalid_card_number",
-            CardError::Expiry => "invalid_expiry",
-            CardError::Expired => "card_expired",
-            CardError::Cvc => "invalid_cvc",
-            CardError::InvalidOption => "invalid_payment_option",
-            CardError::OptionUnavailable => "payment_option_unavailable",
+            CardError::Length | CardError::Luhn | CardError::Character | CardError::Brand => Code::InvalidCardNumber.as_str(),
+            CardError::Expiry => Code::InvalidExpiry.as_str(),
+            CardError::Expired => Code::CardExpired.as_str(),
+            CardError::Cvc => Code::InvalidCvc.as_str(),
+            CardError::InvalidOption => Code::InvalidPaymentOption.as_str(),
+            CardError::OptionUnavailable => Code::PaymentOptionUnavailable.as_str(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod au;
 pub mod card;
+pub mod codes;
 pub mod holidays;
 pub mod journal;
 pub mod httpsig;

@@ -20,7 +20,7 @@ fn main() -> Result<()> {
     let root = root();
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
-        Some("dev") if args.iter().any(|a| a == "--production") => dev_production(&root),
+        Some("dev") if args.iter().any(|a| a == "--production") => dev_production(&root, &args[1..]),
         Some("dev") => dev(&root),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root),
@@ -348,36 +348,72 @@ fn base64_of(bytes: &[u8]) -> String {
 }
 
 /// Serves the production build locally: no sandboxes, no demo, no sandbox
-/// clock, no sandbox merchant; https (self-signed) on 127.0.0.1:8787, local
-/// secrets from `edge-worker/.dev.vars.production`, its own local state.
-fn dev_production(root: &Path) -> Result<()> {
+/// clock, no sandbox merchant; https (self-signed) on 127.0.0.1:`port`
+/// (`--port N`, default 8787), local secrets from
+/// `edge-worker/.dev.vars.production`, its own local state. Its providers
+/// are a second local Worker, the sandbox build on `port + 1`, which checks
+/// the production Worker's (local) secrets: an operator-created merchant
+/// pays against the sandboxes as it would against the providers.
+fn dev_production(root: &Path, args: &[String]) -> Result<()> {
+    let port: u16 = match args.iter().position(|a| a == "--port") {
+        Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).context("--port takes a port number")?,
+        None => 8787,
+    };
+    let sandboxes = port + 1;
     ensure_tools(root, false)?;
     build_widget(root)?;
     build_worker(root, Build::Production)?;
-    let secrets = local_production_secrets(root)?;
+    build_worker(root, Build::Dev)?;
+    let secrets_file = local_production_secrets(root)?;
+    let secrets: Vec<(String, String)> = std::fs::read_to_string(&secrets_file)?
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string())))
+        .collect();
+    let base = format!("https://127.0.0.1:{port}");
+    let sandbox_base = format!("http://127.0.0.1:{sandboxes}");
+    step(&format!("starting the providers' sandboxes (the sandbox build) on {sandbox_base}"));
+    let mut s = cmd(root, "wrangler");
+    s.args(["dev", "--ip", "127.0.0.1", "--port", &sandboxes.to_string(), "--inspector-port", &(port + 2).to_string()])
+        .args(["--persist-to", "../.wrangler/state-production-sandboxes", "--show-interactive-dev-session=false"])
+        .args(["--var", &format!("PUBLIC_BASE_URL:{sandbox_base}")])
+        .args(["--var", &format!("NETCASH_NOTIFY_URL:{base}/provider/netcash/notify")])
+        .args(["--var", &format!("NP_NOTIFY_URL:{base}/provider/np/notify")])
+        .args(["--var", &format!("AU_NOTIFY_URL:{base}/provider/au/notify")]);
+    for (k, v) in secrets.iter().filter(|(k, _)| k != "OPERATOR_TOKEN") {
+        s.args(["--var", &format!("{k}:{v}")]);
+    }
+    // The sandboxes know the production configuration's CyberSource ids.
+    let wrangler_toml = std::fs::read_to_string(root.join("edge-worker/wrangler.toml"))?;
+    let production_vars = wrangler_toml.split("[env.production.vars]").nth(1).unwrap_or_default();
+    for name in ["CYBERSOURCE_MERCHANT_ID", "CYBERSOURCE_KEY_ID"] {
+        let value = production_vars
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('=')).map(|v| v.trim().trim_matches('"').to_string()));
+        if let Some(v) = value {
+            s.args(["--var", &format!("{name}:{v}")]);
+        }
+    }
+    s.env("KESSAI_PREBUILT", "1").current_dir(root.join("edge-worker"));
+    let mut sandbox_child = s.spawn().context("starting the sandboxes' Worker")?;
     step(&format!(
-        "serving the production build on https://127.0.0.1:8787 (self-signed certificate; secrets in {secrets}; operators: /operator/…, Ctrl-C stops)"
+        "serving the production build on {base} (self-signed certificate; secrets in {secrets_file}; operators: /operator/…; providers: {sandbox_base}/sandbox/…; Ctrl-C stops)"
     ));
     let mut c = cmd(root, "wrangler");
-    c.args([
-        "dev",
-        "--env",
-        "production",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        "8787",
-        "--local-protocol",
-        "https",
-        "--var",
-        "PUBLIC_BASE_URL:https://127.0.0.1:8787",
-        "--persist-to",
-        "../.wrangler/state-production",
-        "--show-interactive-dev-session=false",
-    ])
-    .env("KESSAI_PREBUILT", "1")
-    .current_dir(root.join("edge-worker"));
-    run(c)
+    c.args(["dev", "--env", "production", "--ip", "127.0.0.1", "--port", &port.to_string(), "--local-protocol", "https"])
+        .args(["--inspector-port", &(port + 3).to_string()])
+        .args(["--var", &format!("PUBLIC_BASE_URL:{base}")])
+        .args(["--var", "LOCAL_SANDBOX_PROVIDERS:on"]);
+    for (name, path) in [("NETCASH", "netcash"), ("PREPAID", "prepaid"), ("CYBERSOURCE", "cybersource"), ("AU", "au"), ("NP", "np")] {
+        c.args(["--var", &format!("{name}_BASE_URL:{sandbox_base}/sandbox/{path}")]);
+    }
+    c.args(["--persist-to", "../.wrangler/state-production", "--show-interactive-dev-session=false"])
+        .env("KESSAI_PREBUILT", "1")
+        .current_dir(root.join("edge-worker"));
+    let result = run(c);
+    let _ = sandbox_child.kill();
+    let _ = sandbox_child.wait();
+    result
 }
 
 fn dev(root: &Path) -> Result<()> {

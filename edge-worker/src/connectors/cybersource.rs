@@ -36,6 +36,7 @@
 //! sent; nothing here logs a body.
 
 use serde::{Deserialize, Serialize};
+use shared::codes::Code;
 use shared::card::{Brand, CardDetails, PaymentOption};
 use worker::Method;
 
@@ -285,13 +286,13 @@ pub enum OpOutcome {
 /// The shopper-facing code of an issuer decline (`errorInformation.reason`).
 fn decline_code(reason: &str) -> &'static str {
     match reason {
-        "EXPIRED_CARD" => "card_expired",
-        "INVALID_CVN" | "CVN_NOT_MATCH" | "CV_FAILED" => "invalid_cvc",
-        "INVALID_ACCOUNT" => "invalid_card_number",
+        "EXPIRED_CARD" => Code::CardExpired.as_str(),
+        "INVALID_CVN" | "CVN_NOT_MATCH" | "CV_FAILED" => Code::InvalidCvc.as_str(),
+        "INVALID_ACCOUNT" => Code::InvalidCardNumber.as_str(),
         // INSUFFICIENT_FUND, EXCEEDS_CREDIT_LIMIT, STOLEN_LOST_CARD,
         // PROCESSOR_DECLINED, GENERAL_DECLINE, …: the shopper hears only
         // that the card was declined.
-        _ => "card_declined",
+        _ => Code::CardDeclined.as_str(),
     }
 }
 
@@ -344,7 +345,7 @@ pub fn map_payment(out: &HttpOutcome) -> AuthOutcome {
         (200 | 201, "AUTHORIZED_PENDING_REVIEW") => must_void("card_declined"),
         (200 | 201, "AUTHORIZED_RISK_DECLINED") => must_void("card_declined"),
         // 3-D Secure is not part of this flow.
-        (200 | 201, "PENDING_AUTHENTICATION") => AuthOutcome::Refused { code: "card_authentication_required", why },
+        (200 | 201, "PENDING_AUTHENTICATION") => AuthOutcome::Refused { code: Code::CardAuthenticationRequired.as_str(), why },
         (200 | 201, "PENDING_REVIEW") => AuthOutcome::Unknown(why),
         (200 | 201, "DECLINED") => AuthOutcome::Refused { code: decline_code(a.reason()), why },
         (200 | 201 | 400, "INVALID_REQUEST") => match invalid_request_code(&a) {

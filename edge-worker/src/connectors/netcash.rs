@@ -42,10 +42,10 @@ impl Refusal {
     /// The error code the hosted page and the return form show.
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::InsufficientBalance => "insufficient_balance",
-            Refusal::Suspended => "id_suspended",
-            Refusal::NotFound => "id_not_found",
-            Refusal::InvalidId => "invalid_netcash_id",
+            Refusal::InsufficientBalance => shared::codes::Code::InsufficientBalance.as_str(),
+            Refusal::Suspended => shared::codes::Code::IdSuspended.as_str(),
+            Refusal::NotFound => shared::codes::Code::IdNotFound.as_str(),
+            Refusal::InvalidId => shared::codes::Code::InvalidNetcashId.as_str(),
         }
     }
 }

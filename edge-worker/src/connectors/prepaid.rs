@@ -1,6 +1,7 @@
 //! Prepaid card issuer (BitCash / WebMoney style): charge a card number's
 //! balance, refund a charge back to the card, ask a charge's status.
 
+use shared::codes::Code;
 use serde::{Deserialize, Serialize};
 use worker::Method;
 
@@ -57,10 +58,10 @@ pub fn map_answer(out: &HttpOutcome) -> Outcome {
             Some(id) => Outcome::Done { id },
             None => Outcome::Unknown("succeeded without an id".into()),
         },
-        ("declined", Some("insufficient_funds")) => Outcome::Refused("insufficient_balance"),
-        ("declined", Some("card_not_found")) => Outcome::Refused("card_not_found"),
-        ("declined", Some("card_locked")) => Outcome::Refused("card_locked"),
-        ("declined", Some("invalid_number")) => Outcome::Refused("invalid_prepaid_number"),
+        ("declined", Some("insufficient_funds")) => Outcome::Refused(Code::InsufficientBalance.as_str()),
+        ("declined", Some("card_not_found")) => Outcome::Refused(Code::CardNotFound.as_str()),
+        ("declined", Some("card_locked")) => Outcome::Refused(Code::CardLocked.as_str()),
+        ("declined", Some("invalid_number")) => Outcome::Refused(Code::InvalidPrepaidNumber.as_str()),
         ("declined", Some("refund_exceeds_charge")) => Outcome::Refused("refund_exceeds_charge"),
         (s, r) => Outcome::Unknown(format!("HTTP {status} status {s} reason {r:?}")),
     }

@@ -2,6 +2,7 @@
 //! journal, call the provider, record, tell the merchant, roll back if the
 //! merchant refuses).
 
+use shared::codes::Code;
 use shared::journal::{Begin, OpKind, OpState, Origin};
 use shared::methods::Method;
 use shared::payment::{Input, Status};
@@ -21,19 +22,19 @@ impl PaymentObject {
             Err(e) => return input_error(&e),
         };
         if self.maintenance(ctx).await?.contains(&method) {
-            return shopper_error(503, "method_maintenance", "this payment method is under maintenance; choose another one", None);
+            return shopper_error(503, Code::MethodMaintenance.as_str(), "this payment method is under maintenance; choose another one", None);
         }
         let started = self
             .update(ctx, |p, now| {
                 if p.status.checkout_finished() {
-                    let code = if p.status == Status::Expired { "expired" } else { "already_finished" };
+                    let code = if p.status == Status::Expired { Code::Expired.as_str() } else { Code::AlreadyFinished.as_str() };
                     return Err(refused(409, code, "this payment is over"));
                 }
                 if !p.offered(method) {
-                    return Err(refused(409, "method_unavailable", "this method is not offered for this payment"));
+                    return Err(refused(409, Code::MethodUnavailable.as_str(), "this method is not offered for this payment"));
                 }
                 p.apply(Input::AttemptStarted, &format!("{} attempt started", method.code()), now)
-                    .map_err(|_| refused(409, "already_processing", "a payment attempt is already running"))?;
+                    .map_err(|_| refused(409, Code::AlreadyProcessing.as_str(), "a payment attempt is already running"))?;
                 p.attempts += 1;
                 p.method = Some(method);
                 p.instrument = Some(input.instrument());
@@ -49,7 +50,7 @@ impl PaymentObject {
             Ok(v) => v,
             Err(r) => {
                 let p = self.load().await?;
-                let next = if r.status == 409 && r.code != "already_processing" { p.and_then(|p| p.next_url()) } else { None };
+                let next = if r.status == 409 && r.code != Code::AlreadyProcessing.as_str() { p.and_then(|p| p.next_url()) } else { None };
                 return shopper_error(r.status, r.code, &r.message, next);
             }
         };
@@ -99,7 +100,7 @@ impl PaymentObject {
                     AttemptOutcome::Unclear => {
                         // Money may have moved: never offer a second attempt
                         // before the provider has told us about this one.
-                        p.last_error = Some("provider_unclear".into());
+                        p.last_error = Some(Code::ProviderUnclear.as_str().into());
                         p.apply(Input::AttemptUnclear, "the provider gave no clear answer; asking it what happened", now)
                     }
                 }
@@ -141,7 +142,7 @@ impl PaymentObject {
         let note = format!("merchant did not accept the result ({answer:?})");
         let begun = self
             .update(ctx, |p, now| {
-                p.last_error = Some("merchant_rejected".into());
+                p.last_error = Some(Code::MerchantRejected.as_str().into());
                 let kind = match p.status {
                     Status::Authorized | Status::Held => OpKind::Void,
                     Status::Paid if methods::can_roll_back(method) => OpKind::Refund,

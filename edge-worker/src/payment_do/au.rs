@@ -13,6 +13,7 @@
 //! * settles attempts nobody came back from ([`PaymentObject::au_sweep`]);
 //! * applies au's deadlines to settle, cancel and refund ([`rule_refusal`]).
 
+use shared::codes::Code;
 use shared::au::{self as rules, ResultFields, RuleRefusal, Verdict};
 use shared::methods::{Method, SalesMode};
 use shared::money::Yen;
@@ -180,7 +181,7 @@ impl PaymentObject {
                 Ok(p) => json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()})),
                 Err(r) => shopper_error(r.status, r.code, &r.message, None),
             },
-            _ => shopper_error(409, "already_processing", "a payment attempt is already running", None),
+            _ => shopper_error(409, Code::AlreadyProcessing.as_str(), "a payment attempt is already running", None),
         }
     }
 
@@ -314,7 +315,7 @@ impl PaymentObject {
             return Ok(());
         }
         let Some(tx) = p.au_transaction().map(str::to_string) else {
-            return self.au_give_up(ctx, "provider_unavailable", "the au attempt never reached KDDI; nothing was taken".into()).await;
+            return self.au_give_up(ctx, Code::ProviderUnavailable.as_str(), "the au attempt never reached KDDI; nothing was taken".into()).await;
         };
         match kddi(ctx).status(&tx).await {
             AuStatus::Final(f) => {

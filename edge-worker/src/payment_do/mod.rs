@@ -13,6 +13,7 @@
 //! reconciliation, `delivery` the outbox, `au` and `wallet` the two
 //! redirect flows, `client` the typed calls every caller uses.
 
+use shared::codes::Code;
 use std::cell::Cell;
 
 use shared::methods::{Method, Unavailable};
@@ -193,7 +194,7 @@ impl PaymentObject {
     async fn cancel(&self, ctx: &Ctx) -> worker::Result<Response> {
         let changed = self
             .update(ctx, |p, now| match p.status {
-                Status::Processing | Status::Reconciling => Err(refused(409, "already_processing", "a payment attempt is running")),
+                Status::Processing | Status::Reconciling => Err(refused(409, Code::AlreadyProcessing.as_str(), "a payment attempt is running")),
                 Status::Pending => {
                     let (input, note) = if p.last_error.is_some() {
                         (Input::ShopperGaveUp, "the shopper went back to the shop after a refusal")

@@ -9,6 +9,7 @@
 //! write. A crash between (1) and (3) leaves the operation in flight; its
 //! lease runs out and the alarm reconciles it with the same key.
 
+use shared::codes::Code;
 use serde::{Deserialize, Serialize};
 use shared::journal::{Begin, OpKind, OpOutcome, OpRequest, OpState, Operation, Origin};
 use shared::methods::Method;
@@ -125,7 +126,7 @@ impl PaymentObject {
         let Some(method) = p.method else { return OpOutcome::Failed { code: "no_method".into() } };
         if op.kind == OpKind::Attempt {
             return match methods::attempt_status(c, method, &op.key, p.sales_mode, op.amount).await {
-                Outcome::NotFound => OpOutcome::Failed { code: "provider_unavailable".into() },
+                Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
                 o => outcome_of(o),
             };
         }
@@ -418,7 +419,7 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
             let _ = p.apply(input, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
         }
         OpOutcome::Failed { code } => {
-            p.last_error = Some(if code == "provider_unavailable" { code.clone() } else { code.clone() });
+            p.last_error = Some(if code == Code::ProviderUnavailable.as_str() { code.clone() } else { code.clone() });
             let _ = p.apply(Input::AttemptRefused, &format!("the provider says the attempt {} took nothing ({code})", op.key), now);
         }
         OpOutcome::Unclear { why } => p.journal.checked_again(&op.id, why, now),

@@ -3,6 +3,7 @@
 //! back with a signed result. The attempt is `processing` meanwhile; only a
 //! verified result for the running attempt changes the payment.
 
+use shared::codes::Code;
 use shared::journal::{OpKind, Origin};
 use shared::methods::Method;
 use shared::payment::{Input, Status};
@@ -36,13 +37,13 @@ impl PaymentObject {
         let started = self
             .update(ctx, |p, now| {
                 if p.status.checkout_finished() {
-                    return Err(refused(409, "already_finished", "this payment is over"));
+                    return Err(refused(409, Code::AlreadyFinished.as_str(), "this payment is over"));
                 }
                 if !p.offers.iter().any(|o| o.method == Method::Netcash && o.available) {
-                    return Err(refused(409, "method_unavailable", "NET CASH is not offered for this payment"));
+                    return Err(refused(409, Code::MethodUnavailable.as_str(), "NET CASH is not offered for this payment"));
                 }
                 p.apply(Input::AttemptStarted, "NET CASH Wallet attempt started", now)
-                    .map_err(|_| refused(409, "already_processing", "a payment attempt is already running"))?;
+                    .map_err(|_| refused(409, Code::AlreadyProcessing.as_str(), "a payment attempt is already running"))?;
                 p.attempts += 1;
                 p.method = Some(Method::Netcash);
                 p.instrument = Some("NET CASH Wallet".into());
@@ -76,12 +77,12 @@ impl PaymentObject {
             Err(e) => {
                 worker::console_warn!("NET CASH Wallet start {request_id} failed: {e}");
                 self.update(ctx, |p, now| {
-                    p.last_error = Some("provider_unavailable".into());
+                    p.last_error = Some(Code::ProviderUnavailable.as_str().into());
                     p.apply(Input::AttemptRefused, "NET CASH Wallet could not be opened", now).map_err(|e| refused(500, "internal", e.to_string()))
                 })
                 .await?
                 .ok();
-                shopper_error(502, "provider_unavailable", "NET CASH did not answer; try again", None)
+                shopper_error(502, Code::ProviderUnavailable.as_str(), "NET CASH did not answer; try again", None)
             }
         }
     }

@@ -7,12 +7,18 @@
 //    100 payments with the Worker killed at random moments (ledger
 //    disagreements, events lost: both must be 0).
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker } from '../lib/harness.mjs';
+import { launchChromium, openCheckout, postPurchase, purchase, ROOT, signedApi, startMerchant, startWorker } from '../lib/harness.mjs';
 import { concurrentShoppers, killedMidRun } from '../lib/load.mjs';
 
 const merchant = await startMerchant();
-let worker = await startWorker();
+// The bench's own build (edge-worker/build-bench): never the one `cargo xtask dev` serves.
+const SCRIPT = 'build-bench/index.js';
+let worker = await startWorker({ script: SCRIPT });
 merchant.workerBase = worker.base;
 await signedApi(worker, 'PUT', '/v1/merchant', { webhook_url: `${merchant.base}/webhooks` });
 
@@ -64,12 +70,24 @@ try {
   });
   console.log(`  ratio purchase / trivial = ${(purchases / trivial).toFixed(2)} (goal ≥ 0.7)`);
 
-  // 3. Load and faults, full size (the test suite runs them smaller).
+  // 3. The production Worker's bundle (what `wrangler deploy --env production` uploads).
+  const out = mkdtempSync(join(tmpdir(), 'kessai-deploy-'));
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'wrangler'), ['deploy', '--env', 'production', '--dry-run', '--outdir', out], {
+    cwd: join(ROOT, 'edge-worker'),
+    env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`, KESSAI_PREBUILT: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const files = readdirSync(out).filter((f) => /\.(wasm|js)$/.test(f));
+  const raw = files.reduce((a, f) => a + readFileSync(join(out, f)).length, 0);
+  const gzipped = files.reduce((a, f) => a + gzipSync(readFileSync(join(out, f)), { level: 9 }).length, 0);
+  console.log(`\nProduction Worker bundle: ${(raw / 1024).toFixed(0)} KB, ${(gzipped / 1024).toFixed(0)} KB gzip (goal ≤ 300 KB gzip)`);
+
+  // 4. Load and faults, full size (the test suite runs them smaller).
   const shoppers = Number(process.env.BENCH_SHOPPERS ?? 200);
   const load = await concurrentShoppers(worker, merchant, shoppers);
   console.log(`\n${shoppers} shoppers paying at once (NET CASH, prepaid, card, NP):`);
   console.log(`  pay request p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms; errors ${load.errors.length}; ledger disagreements ${load.disagreements.length}`);
-  const ctx = { worker };
+  const ctx = { worker, script: SCRIPT };
   const seed = Number(process.env.CHAOS_SEED ?? 20261201);
   const chaos = await killedMidRun(ctx, merchant, { n: 100, kills: 8, seed, vars: () => ({}) });
   worker = ctx.worker;

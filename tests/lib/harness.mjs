@@ -173,7 +173,7 @@ export const PRODUCTION_SECRETS = {
  * `PRODUCTION_SECRETS` unless `vars` says otherwise; `waitHealthy: false`
  * only waits until it answers at all.
  */
-export async function startWorker({ vars = {}, stateDir, production = false, waitHealthy = true } = {}) {
+export async function startWorker({ vars = {}, stateDir, production = false, waitHealthy = true, script } = {}) {
   const port = await freePort();
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -190,7 +190,8 @@ export async function startWorker({ vars = {}, stateDir, production = false, wai
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };
-  const args = ['dev', ...(production ? ['--env', 'production'] : []), '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+  // `script` (e.g. build-bench/index.js) serves another build than wrangler.toml's `main`.
+  const args = ['dev', ...(script ? [script] : []), ...(production ? ['--env', 'production'] : []), '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', persist, '--show-interactive-dev-session=false', '--log-level', 'warn'];
   for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push('--var', `${k}:${v}`);
   const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, {

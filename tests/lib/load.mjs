@@ -139,7 +139,7 @@ export async function killedMidRun(ctx, merchant, { n, kills, seed, vars }) {
       await ctx.worker.kill();
       killed += 1;
       await Promise.all(pays);
-      ctx.worker = await startWorker({ stateDir, vars: vars(ctx) });
+      ctx.worker = await startWorker({ stateDir, vars: vars(ctx), script: ctx.script });
       ctx.onRestart?.(ctx.worker);
     } else {
       await Promise.all(pays);

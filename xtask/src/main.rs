@@ -256,7 +256,7 @@ enum Build {
     /// merchant and the sandbox clock (`sandbox-clock`), into `build/`.
     Dev,
     /// Benchmarks: the sandboxes and the sandbox merchant, but no clock
-    /// door (`sandbox`), into `build/`.
+    /// door (`sandbox`), into `build-bench/`.
     Bench,
     /// Production: no features, into `build-production/`.
     Production,
@@ -276,7 +276,9 @@ fn build_worker(root: &Path, build: Build) -> Result<()> {
             c.args(["--features", "sandbox-clock"]);
         }
         Build::Bench => {
-            c.args(["--features", "sandbox"]);
+            // Its own folder: a running `cargo xtask dev` keeps serving
+            // what it served.
+            c.args(["--features", "sandbox", "--out-dir", "build-bench"]);
         }
         Build::Production => {
             c.args(["--out-dir", "build-production"]);
@@ -466,6 +468,7 @@ fn bench(root: &Path) -> Result<()> {
     ensure_tools(root, true)?;
     build_widget(root)?;
     build_worker(root, Build::Bench)?;
+    build_worker(root, Build::Production)?;
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));

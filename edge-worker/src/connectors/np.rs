@@ -181,6 +181,10 @@ pub fn map_operation(out: &HttpOutcome) -> Operation {
             None => Operation::Unknown(format!("HTTP {http} without a reference")),
         };
     }
+    // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+    if !(400..500).contains(&http) {
+        return Operation::Unknown(format!("HTTP {http} NP error {:?}", a.error()));
+    }
     match a.error() {
         Some("E_ALREADY_SHIPPED") => Operation::Refused("np_already_shipped"),
         Some("E_NOT_SHIPPED") => Operation::Refused("np_not_shipped"),
@@ -464,7 +468,10 @@ mod tests {
             assert!(matches!(map_screening(&answer(status, invalid)), Screening::Unknown(_)), "{status}");
             assert!(matches!(screening_outcome(map_screening(&answer(status, limit))), Outcome::Unclear { .. }), "{status}");
             assert!(matches!(map_status(&answer(status, not_found)), TransactionStatus::Unknown(_)), "{status}");
+            let shipped = r#"{"errors":[{"code":"E_ALREADY_SHIPPED","message":"cannot cancel"}]}"#;
+            assert!(matches!(operation_outcome(map_operation(&answer(status, shipped))), Outcome::Unclear { .. }), "{status}");
         }
+        assert_eq!(map_operation(&answer(409, include_str!("../../fixtures/np/cancel_already_shipped.json"))), Operation::Refused("np_already_shipped"));
         assert_eq!(map_screening(&answer(422, limit)), Screening::LimitExceeded);
         assert_eq!(map_status(&answer(404, not_found)), TransactionStatus::NotFound);
     }

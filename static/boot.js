@@ -1,10 +1,14 @@
 // Starts the hosted payment page (wasm-bindgen `--target web` output).
-// The wasm's start function mounts the app on #app.
+// The wasm's start function mounts the app on #app. The wasm is fetched
+// with the Subresource Integrity hash the build produced (on #app, put
+// there by the Worker): a changed file is refused by the browser.
 import init from '/pkg/widget.js';
 
-init({ module_or_path: '/pkg/widget_bg.wasm' }).catch((err) => {
+const app = document.getElementById('app');
+const integrity = app?.dataset.wasmIntegrity || undefined;
+
+init({ module_or_path: fetch('/pkg/widget_bg.wasm', { integrity }) }).catch((err) => {
   console.error(err);
-  const app = document.getElementById('app');
   if (!app) return;
   const p = document.createElement('p');
   p.className = 'loading';

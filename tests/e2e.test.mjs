@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARTIFACTS, launchChromium, purchase, startMerchant, startWorker } from './lib/harness.mjs';
+import { advanceClock, api, ARTIFACTS, launchChromium, purchase, startMerchant, startWorker } from './lib/harness.mjs';
 
 
 let worker;
@@ -145,6 +145,22 @@ describe('hosted page in Chromium', () => {
     await context.close();
   });
 
+  it('phone: an unclear provider answer (prepaid fault 9002) shows "checking your payment", offers no second attempt, and lands on success once the provider has told us', async () => {
+    merchant.reset();
+    const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'prepaid', amount: '9002', tax: '0' }, '#prepaid-number');
+    await page.locator('#prepaid-number').fill('5432109876541234');
+    await page.locator('#pay-button').click();
+    await page.getByText('お支払いを確認しています').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#pay-button').count(), 0, 'no pay button while the first attempt is unknown');
+    await page.screenshot({ path: join(ARTIFACTS, 'reconciling-phone.png'), fullPage: true });
+    await advanceClock(worker, 30);
+    await page.waitForURL(`${merchant.base}/success`, { timeout: 30000 });
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.equal((await api(worker, 'GET', '/sandbox/prepaid/cards/5432109876541234')).json.balance, 10000 - 9002, 'charged once');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it('phone: a prepaid card without balance is explained in prepaid terms', async () => {
     merchant.reset();
     const { context, page, problems } = await shopperAtCheckout(SIZES[0], { pay_method: 'prepaid' }, '#prepaid-number');
@@ -189,16 +205,9 @@ describe('hosted page in Chromium', () => {
     merchant.reset();
     const context = await browser.newContext({ ...SIZES[0], locale: 'ja-JP' });
     const page = await context.newPage();
-    // This branch's Worker offers NET CASH and prepaid; the session answer
-    // is widened so that the real page lays out every form.
-    await page.route('**/pay/*/session', async (route) => {
-      const res = await route.fetch();
-      const json = await res.json();
-      json.methods = ['netcash', 'prepaid', 'np', 'au', 'card'].map((method) => ({ method, available: true }));
-      await route.fulfill({ response: res, json });
-    });
+    // No pay_method: every method the sandbox merchant has is offered.
     seq += 1;
-    merchant.pages.set(`p${seq}`, purchase(merchant));
+    merchant.pages.set(`p${seq}`, purchase(merchant, { pay_method: '' }));
     await page.goto(`${merchant.base}/shop/p${seq}`);
     await page.locator('#method-card').waitFor();
     for (const [method, field] of [['prepaid', '#prepaid-number'], ['np', '#np-name'], ['au', '#au-button'], ['card', '#card-number']]) {

@@ -28,6 +28,16 @@ struct Session {
     service_id: String,
 }
 
+/// Production sessions are sent over HTTPS only (`Secure`); development
+/// runs on http://127.0.0.1.
+fn secure(config: &Config) -> &'static str {
+    if config.production {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 fn cookie_token(req: &Request) -> Option<String> {
     let header = req.headers().get("cookie").ok().flatten()?;
     header.split(';').find_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
@@ -88,7 +98,7 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) ->
         let mut r = json(200, &serde_json::json!({"merchant_id": l.merchant_id, "service_id": service_id, "expires_at": now + SESSION_SECONDS}))?;
         r.headers_mut().set(
             "set-cookie",
-            &format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}"),
+            &format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}", secure(config)),
         )?;
         return Ok(r);
     }
@@ -100,7 +110,7 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) ->
             db.prepare("DELETE FROM admin_sessions WHERE token_hash = ?1").bind(&[hex(&sha256(token.as_bytes())).into()])?.run().await?;
         }
         let mut r = json(200, &serde_json::json!({"signed_out": true}))?;
-        r.headers_mut().set("set-cookie", &format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"))?;
+        r.headers_mut().set("set-cookie", &format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(config)))?;
         return Ok(r);
     }
     if let Some(id) = path.strip_prefix("/admin/api/payments/").and_then(|r| r.strip_suffix("/netcash-refund")) {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use shared::methods::Method as PayMethod;
 use shared::payment::Status;
 use shared::signing::{hex, sha256, verify_api_signature};
-use shared::url::{HttpUrl, OriginRule};
+use shared::url::HttpUrl;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Env, Request, Response};
 
@@ -168,6 +168,10 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config) -> worker::Res
     };
     let clock = Clock::load(env, config).await?;
     let mutating = method != "GET";
+    // A suspended merchant may still read (payments, settings), nothing else.
+    if mutating && merchant.suspended_at.is_some() {
+        return err(403, "merchant_suspended", "this merchant is suspended by the operator; only GET requests are served").response();
+    }
     let idem_key = req.headers().get("idempotency-key")?.filter(|k| !k.is_empty());
     if let (true, Some(key)) = (mutating, &idem_key) {
         if key.len() > 255 {
@@ -362,7 +366,7 @@ async fn dispatch(
         ("POST", "/v1/checkouts") => create_checkout(body, env, _config, db, merchant).await,
         ("GET", "/v1/merchant") => Ok((200, merchant_view(merchant))),
         ("PUT", "/v1/merchant") => {
-            let answer = put_merchant(db, merchant, body).await?;
+            let answer = put_merchant(db, merchant, body, _config.production).await?;
             // Events that waited for an endpoint go out now, in order.
             if answer.1["webhook_url"].is_string() && answer.1["webhook_disabled_at"].is_null() {
                 for id in store::resumable_payments(db, Some((&merchant.merchant_id, &merchant.service_id)), 100).await? {
@@ -611,7 +615,7 @@ async fn rotate(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult 
     Ok((200, serde_json::json!({"what": r.what, "value": value, "previous_valid_until": if overlap > 0 { Some(until) } else { None }})))
 }
 
-async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
+async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8], production: bool) -> ApiResult {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Put {
@@ -627,6 +631,9 @@ async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiR
             None => m.webhook_url = None,
             Some(u) => {
                 let parsed = HttpUrl::parse(&u).ok_or_else(|| err(422, "invalid_webhook_url", "webhook_url must be an absolute http(s) URL"))?;
+                if production && !crate::config::production_url_ok(&parsed) {
+                    return Err(err(422, "invalid_webhook_url", "webhook_url must be https:// and a host name"));
+                }
                 if !m.origins.iter().any(|o| o.allows(&parsed)) && !parsed.scheme().eq("https") {
                     return Err(err(422, "invalid_webhook_url", "webhook_url must be https, or on an allowed origin"));
                 }
@@ -641,10 +648,7 @@ async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiR
         return Err(err(422, "empty_list", "allowed_origins and enabled_methods need at least one entry"));
     }
     if let Some(origins) = put.allowed_origins {
-        m.origins = origins
-            .iter()
-            .map(|o| OriginRule::parse(o).ok_or_else(|| err(422, "invalid_origin", format!("{o} is not an origin such as https://shop.example"))))
-            .collect::<Result<_, _>>()?;
+        m.origins = crate::operator::parse_origins(&origins, production).map_err(|(code, message)| err(422, code, message))?;
     }
     if let Some(methods) = put.enabled_methods {
         m.methods = methods

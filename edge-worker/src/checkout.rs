@@ -39,7 +39,11 @@ pub async fn route(req: Request, env: &Env, config: &Config, id: &str, op: &str)
             if !store::payment_exists(&db, id).await? {
                 return not_found_page();
             }
-            html::page(200, html::checkout_shell(id), "'self'")
+            // The session goes into the page: what is being paid shows
+            // before the wasm has loaded, and the page saves a round trip.
+            let mut s = payment_do::call(env, id, &Call::Session).await?;
+            let session = if s.status_code() == 200 { s.text().await.ok() } else { None };
+            html::page(200, html::checkout_shell(id, session.as_deref(), &crate::integrity::hashes(env).await), "'self'")
         }
         (Method::Get, "session") => payment_do::call(env, id, &Call::Session).await,
         (Method::Get | Method::Post, "au/return") => au_return(req, env, id).await,
@@ -138,7 +142,7 @@ async fn return_page(env: &Env, config: &Config, id: &str) -> worker::Result<Res
         ResResult::Cn => ("お支払いをキャンセルしました。ショップに戻ります…", "Payment cancelled. Returning to the shop…"),
         ResResult::Ng => ("お支払いは完了しませんでした。ショップに戻ります…", "The payment did not complete. Returning to the shop…"),
     };
-    html::return_form(&url, &fields, ja, en)
+    html::return_form(&url, &fields, ja, en, &crate::integrity::hashes(env).await)
 }
 
 /// `GET|POST /pay/{id}/au/return`: the shopper comes back from KDDI with

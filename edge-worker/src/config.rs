@@ -9,12 +9,15 @@ pub struct Config {
     pub netcash: ProviderEndpoint,
     pub prepaid: ProviderEndpoint,
     /// Where NET CASH sends its notifications (refund batch payouts).
+    /// Registered at NET CASH in production; only the sandbox reads it.
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     pub netcash_notify_url: String,
     pub cybersource: CybersourceEndpoint,
     /// au Kantan Kessai (KDDI).
     pub au: ProviderEndpoint,
     /// Where KDDI (the au sandbox) sends dispute notifications
     /// (`AU_NOTIFY_URL`, default `PUBLIC_BASE_URL/provider/au/notify`).
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     pub au_notify_url: String,
     /// Operators' bearer token (`OPERATOR_TOKEN`, a secret in production;
     /// empty disables the operator endpoints).
@@ -22,8 +25,70 @@ pub struct Config {
     pub np: NpSettings,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
-    /// Serves the sandboxes, the sandbox merchant and the demo shop.
+    /// Serves the sandboxes, the sandbox merchant and the demo shop: only
+    /// in builds with the `sandbox` feature, and there with `SANDBOX = "on"`.
     pub sandbox: bool,
+    /// A production build (no `sandbox` feature): merchant URLs must be
+    /// `https` host names, secrets must be real, HSTS, `Secure` cookies.
+    pub production: bool,
+}
+
+/// Whether this is a production build (built without the `sandbox` feature).
+pub const PRODUCTION: bool = !cfg!(feature = "sandbox");
+
+/// The configuration values that are Worker secrets in production
+/// (`wrangler secret put NAME --env production`), never plain `[vars]`.
+pub const SECRETS: &[&str] = &[
+    "NETCASH_API_SECRET",
+    "PREPAID_API_SECRET",
+    "CYBERSOURCE_SHARED_SECRET",
+    "AU_API_SECRET",
+    "NP_API_SECRET",
+    "NP_NOTIFY_SECRET",
+    "OPERATOR_TOKEN",
+];
+
+/// The development values of those secrets (`edge-worker/wrangler.toml`,
+/// published in the README): a production Worker refuses to run with any.
+const SANDBOX_SECRET_VALUES: &[&str] = &[
+    "netcash-sandbox-api-secret",
+    "prepaid-sandbox-api-secret",
+    "a2Vzc2FpLWxpbmstY3liZXJzb3VyY2Utc2FuZGJveCE=",
+    "au-sandbox-api-secret",
+    "np-sandbox-api-secret",
+    "whsec_a2Vzc2FpLW5wLXNhbmRib3gtbm90aWZ5LXNlY3JldC0wMQ==",
+    "kessai-sandbox-operator",
+];
+
+/// Why a production secret is unusable, if it is: missing, shorter than 16
+/// characters, or one of the published development values.
+pub fn production_secret_problem(name: &str, value: Option<&str>) -> Option<String> {
+    match value {
+        None | Some("") => Some(format!("secret {name} is not set (wrangler secret put {name} --env production)")),
+        Some(v) if SANDBOX_SECRET_VALUES.contains(&v) => Some(format!("secret {name} has the published development value")),
+        Some(v) if v.len() < 16 => Some(format!("secret {name} is shorter than 16 characters")),
+        Some(_) => None,
+    }
+}
+
+/// Whether a URL a production Worker talks to or sends shoppers to is
+/// acceptable: `https`, with a host name (not an IP address, not
+/// `localhost`, not a single label).
+pub fn production_url_ok(url: &shared::url::HttpUrl) -> bool {
+    let host = url.host().trim_start_matches('[').trim_end_matches(']');
+    url.scheme() == "https"
+        && host.contains('.')
+        && !host.ends_with('.')
+        && !host.eq_ignore_ascii_case("localhost")
+        && !host.to_ascii_lowercase().ends_with(".localhost")
+        && host.parse::<std::net::IpAddr>().is_err()
+        && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// The rule for merchants' URLs (allowed origins, webhook URL): in
+/// production [`production_url_ok`]; in development any http(s) URL.
+pub fn merchant_url_ok(url: &shared::url::HttpUrl, production: bool) -> bool {
+    !production || production_url_ok(url)
 }
 
 /// Where a provider is and how we authenticate to it.
@@ -134,8 +199,8 @@ impl NpSettings {
 }
 
 fn var(env: &Env, name: &str) -> worker::Result<String> {
-    env.var(name)
-        .or_else(|_| env.secret(name))
+    env.secret(name)
+        .or_else(|_| env.var(name))
         .map(|v| v.to_string())
         .map_err(|_| worker::Error::RustError(format!("configuration {name} is missing")))
 }
@@ -144,7 +209,7 @@ impl Config {
     pub fn from_env(env: &Env) -> worker::Result<Config> {
         let public_base_url = var(env, "PUBLIC_BASE_URL")?.trim_end_matches('/').to_string();
         let au_notify_url = var(env, "AU_NOTIFY_URL").unwrap_or_else(|_| format!("{public_base_url}/provider/au/notify"));
-        Ok(Config {
+        Config {
             au_notify_url,
             operator_token: var(env, "OPERATOR_TOKEN").unwrap_or_default(),
             np: NpSettings::from_env(env, &public_base_url)?,
@@ -181,8 +246,73 @@ impl Config {
             webhook_timeout_ms: var(env, "WEBHOOK_TIMEOUT_MS")?
                 .parse()
                 .map_err(|_| worker::Error::RustError("WEBHOOK_TIMEOUT_MS must be milliseconds".into()))?,
-            sandbox: var(env, "SANDBOX").map(|v| v == "on").unwrap_or(false),
-        })
+            sandbox: cfg!(feature = "sandbox") && var(env, "SANDBOX").map(|v| v == "on").unwrap_or(false),
+            production: PRODUCTION,
+        }
+        .checked(env)
+    }
+
+    /// A production Worker refuses to run (every request is answered 500
+    /// and the reason logged) unless its secrets are real and its own and
+    /// the providers' URLs are `https`.
+    fn checked(self, env: &Env) -> worker::Result<Config> {
+        if !self.production {
+            return Ok(self);
+        }
+        for name in SECRETS {
+            let value = var(env, name).ok();
+            if let Some(problem) = production_secret_problem(name, value.as_deref()) {
+                return Err(worker::Error::RustError(problem));
+            }
+        }
+        let urls = [
+            ("PUBLIC_BASE_URL", &self.public_base_url),
+            ("NETCASH_BASE_URL", &self.netcash.base_url),
+            ("PREPAID_BASE_URL", &self.prepaid.base_url),
+            ("CYBERSOURCE_BASE_URL", &self.cybersource.base_url),
+            ("AU_BASE_URL", &self.au.base_url),
+            ("NP_BASE_URL", &self.np.endpoint.base_url),
+        ];
+        // Our own and the providers' URLs are operators' configuration:
+        // https is required (`wrangler dev --env production
+        // --local-protocol https` serves https://127.0.0.1 locally).
+        for (name, url) in urls {
+            if !shared::url::HttpUrl::parse(url).is_some_and(|u| u.scheme() == "https") {
+                return Err(worker::Error::RustError(format!("{name} must be an https URL in production")));
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::url::HttpUrl;
+
+    #[test]
+    fn production_secrets_must_be_real() {
+        assert!(production_secret_problem("OPERATOR_TOKEN", None).unwrap().contains("not set"));
+        assert!(production_secret_problem("OPERATOR_TOKEN", Some("")).is_some());
+        assert!(production_secret_problem("OPERATOR_TOKEN", Some("kessai-sandbox-operator")).unwrap().contains("development"));
+        assert!(production_secret_problem("NP_API_SECRET", Some("np-sandbox-api-secret")).is_some());
+        assert!(production_secret_problem("AU_API_SECRET", Some("short")).unwrap().contains("16"));
+        assert_eq!(production_secret_problem("AU_API_SECRET", Some("0123456789abcdef0123")), None);
+    }
+
+    #[test]
+    fn production_urls_are_https_host_names() {
+        let ok = |s: &str| production_url_ok(&HttpUrl::parse(s).unwrap());
+        assert!(ok("https://shop.example.jp/return"));
+        assert!(ok("https://shop.example:8443/notify"));
+        assert!(!ok("http://shop.example.jp/return"));
+        assert!(!ok("https://127.0.0.1/notify"));
+        assert!(!ok("https://10.0.0.1:8443/notify"));
+        assert!(!ok("https://localhost/notify"));
+        assert!(!ok("https://app.localhost/notify"));
+        assert!(!ok("https://intranet/notify"));
+        assert!(merchant_url_ok(&HttpUrl::parse("http://127.0.0.1:4000/notify").unwrap(), false));
+        assert!(!merchant_url_ok(&HttpUrl::parse("http://127.0.0.1:4000/notify").unwrap(), true));
     }
 }
 

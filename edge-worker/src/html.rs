@@ -24,8 +24,21 @@ pub fn escape(s: &str) -> String {
 pub fn csp(form_action: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; \
+         report-uri /csp-report; report-to csp"
     )
+}
+
+/// HSTS of production answers: two years, subdomains included.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds `Strict-Transport-Security` to an answer (production only; the
+/// headers are copied, as an answer forwarded from elsewhere has immutable
+/// ones).
+pub fn with_hsts(r: worker::Response) -> worker::Response {
+    let h = r.headers().clone();
+    let _ = h.set("strict-transport-security", HSTS);
+    r.with_headers(h)
 }
 
 /// An HTML answer with the security headers of the hosted page.
@@ -33,6 +46,7 @@ pub fn page(status: u16, body: String, form_action: &str) -> worker::Result<Resp
     let mut r = Response::from_html(body)?.with_status(status);
     let h = r.headers_mut();
     h.set("content-security-policy", &csp(form_action))?;
+    h.set("reporting-endpoints", "csp=\"/csp-report\"")?;
     h.set("x-frame-options", "DENY")?;
     h.set("x-content-type-options", "nosniff")?;
     h.set("referrer-policy", "no-referrer")?;
@@ -51,16 +65,39 @@ fn document(title: &str, main: &str) -> String {
 }
 
 /// The hosted payment page: a shell the WebAssembly app fills in.
-pub fn checkout_shell(payment_id: &str) -> String {
+/// Every script, the wasm and the stylesheet carry the build's Subresource
+/// Integrity hash; `boot.js` fetches the wasm with the hash on `#app`.
+pub fn checkout_shell(payment_id: &str, session: Option<&str>, sri: &crate::integrity::Integrity) -> String {
+    // What is being paid, as the page shows it, before the wasm runs.
+    let summary = session
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .map(|v| {
+            let amount = shared::money::Yen::new(v["amount"].as_u64().unwrap_or(0));
+            format!(
+                "<div class=\"page\"><div class=\"card\"><section class=\"summary\"><p class=\"merchant\">{m}</p><h1 class=\"item\">{i}</h1>\
+                 <p class=\"amount\"><span class=\"price\">¥{a}</span><span class=\"tax-incl\">(税込)</span></p></section>\
+                 <div class=\"card-body\"><p class=\"loading\">読み込み中… / Loading…</p></div></div></div>",
+                m = escape(v["merchant_name"].as_str().unwrap_or("")),
+                i = escape(v["item_name"].as_str().unwrap_or("")),
+                a = amount.grouped(),
+            )
+        })
+        .unwrap_or_else(|| "<p class=\"loading\">読み込み中… / Loading…</p>".into());
+    // JSON in a data block: `<` is escaped so it cannot close the element.
+    let data = session.map(|s| format!("<script type=\"application/json\" id=\"session\">{}</script>", s.replace('<', "\\u003c"))).unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Kessai Link</title>\
-         <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\">\
-         <link rel=\"modulepreload\" href=\"/pkg/widget.js\"></head>\
-         <body><main id=\"app\" data-payment-id=\"{id}\" aria-live=\"polite\"><p class=\"loading\">読み込み中… / Loading…</p>\
-         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>\
-         <script type=\"module\" src=\"/boot.js\"></script></body></html>",
-        id = escape(payment_id)
+         <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\"{css}>\
+         <link rel=\"modulepreload\" href=\"/pkg/widget.js\"{js}></head>\
+         <body><main id=\"app\" data-payment-id=\"{id}\" data-wasm-integrity=\"{wasm}\" aria-live=\"polite\">{summary}\
+         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>{data}\
+         <script type=\"module\" src=\"/boot.js\"{boot}></script></body></html>",
+        id = escape(payment_id),
+        css = sri.attr("/pkg/pay.css"),
+        js = sri.attr("/pkg/widget.js"),
+        boot = sri.attr("/boot.js"),
+        wasm = escape(sri.get("/pkg/widget_bg.wasm").unwrap_or("")),
     )
 }
 
@@ -83,7 +120,13 @@ pub fn error_page(status: u16, code: &str, ja: &str, en: &str) -> worker::Result
 
 /// The page that returns the shopper to the merchant: a form posted by
 /// `/autosubmit.js`, with a visible button when scripts do not run.
-pub fn return_form(action: &str, fields: &[(&str, String)], heading_ja: &str, heading_en: &str) -> worker::Result<Response> {
+pub fn return_form(
+    action: &str,
+    fields: &[(&str, String)],
+    heading_ja: &str,
+    heading_en: &str,
+    sri: &crate::integrity::Integrity,
+) -> worker::Result<Response> {
     let inputs: String = fields
         .iter()
         .map(|(n, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(n), escape(v)))
@@ -92,7 +135,8 @@ pub fn return_form(action: &str, fields: &[(&str, String)], heading_ja: &str, he
         "<section class=\"card\"><h1>{hj}</h1><p lang=\"en\">{he}</p>\
          <form id=\"return-form\" method=\"post\" action=\"{action}\">{inputs}\
          <button type=\"submit\" class=\"primary\" id=\"return-button\">ショップに戻る / Back to the shop</button></form></section>\
-         <script src=\"/autosubmit.js\"></script>",
+         <script src=\"/autosubmit.js\"{sri}></script>",
+        sri = sri.attr("/autosubmit.js"),
         hj = escape(heading_ja),
         he = escape(heading_en),
         action = escape(action),

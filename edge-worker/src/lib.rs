@@ -17,19 +17,23 @@ mod checkout;
 mod clock;
 mod config;
 mod connectors;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod html;
+mod integrity;
 mod link;
 mod methods;
 mod notify;
 mod operator;
 mod payment_do;
 mod provider_in;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod store;
 mod util;
 
 pub use payment_do::PaymentObject;
+#[cfg(feature = "sandbox")]
 pub use sandbox::SandboxObject;
 
 use worker::{event, Context, Env, Method, Request, Response};
@@ -44,8 +48,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
     };
     let path = req.path();
+    let production = config.production;
     let result = route(req, &env, &config, &path).await;
-    match result {
+    let result = match result {
         Ok(r) => Ok(r),
         Err(e) => {
             // Details go to the log, never to the client.
@@ -56,6 +61,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
                 html::error_page(500, "internal", "システムエラーが発生しました。しばらくしてからお試しください。", "An internal error occurred. Please try again later.")
             }
         }
+    };
+    // Production is served over HTTPS only (PRODUCT §10).
+    if production {
+        result.map(html::with_hsts)
+    } else {
+        result
     }
 }
 
@@ -72,6 +83,15 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path.starts_with("/v1/") {
         return api::handle(req, env, config).await;
     }
+    if path == "/csp-report" && req.method() == Method::Post {
+        return integrity::report(req, env, config).await;
+    }
+    if path == "/operator/csp-reports" && req.method() == Method::Get {
+        if !operator::authorized(&req, config) {
+            return util::json(401, &serde_json::json!({"error": {"code": "not_operator", "message": "send Authorization: Bearer <operator token>"}}));
+        }
+        return integrity::list(env, config).await;
+    }
     if path.starts_with("/operator/") {
         return operator::handle(req, env, config, path).await;
     }
@@ -85,6 +105,7 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
     }
+    #[cfg(feature = "sandbox")]
     if config.sandbox {
         if path == "/" {
             let mut r = Response::empty()?.with_status(302);
@@ -112,6 +133,7 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
 async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
     let clock = clock::Clock::load(env, config).await?;
     let db = store::db(env, config.sandbox).await?;
+    #[cfg(feature = "sandbox")]
     if config.sandbox {
         // The sandbox providers' own scheduled work (NET CASH refund batches).
         if let Err(e) = sandbox::route(Request::new("https://sandbox/batch/run", Method::Post)?, env, "netcash", "/batch/run").await {

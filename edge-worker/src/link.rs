@@ -170,6 +170,15 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
     if let Err(e) = request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()) {
         return refuse(e);
     }
+    // Only a signed request learns that its merchant is suspended.
+    if merchant.suspended_at.is_some() {
+        return html::error_page(
+            403,
+            "merchant_suspended",
+            "このショップは現在お支払いを受け付けていません。",
+            "This shop is not accepting payments at the moment.",
+        );
+    }
     let device = request
         .terminal_type
         .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));

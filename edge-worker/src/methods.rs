@@ -57,14 +57,7 @@ impl ShopperInput {
                 .map_err(|_| InputError { code: "invalid_prepaid_number", message: "a prepaid card number has 16 digits", fields: vec![] }),
             Method::Au => Ok(ShopperInput::Au),
             Method::Np => {
-                let form = BuyerForm {
-                    name: field("name").to_string(),
-                    kana: field("kana").to_string(),
-                    postal_code: field("postal_code").to_string(),
-                    address: field("address").to_string(),
-                    phone: field("phone").to_string(),
-                    email: field("email").to_string(),
-                };
+                let form = BuyerForm::from_fields(|name| field(name).to_string());
                 form.validate().map(ShopperInput::Np).map_err(|fields| InputError {
                     code: "invalid_buyer",
                     message: "check the buyer's details: name, kana (katakana), postal code, address, phone and e-mail",

@@ -1,4 +1,7 @@
-//! Operators' endpoints (PRODUCT §7): announcing provider maintenance
+//! Operators' endpoints (PRODUCT §7, §10): creating merchants (their hash
+//! key, webhook secret and administration password generated here and
+//! shown once), changing their provider contracts (enabled methods) and
+//! origins, suspending and resuming them; announcing provider maintenance
 //! windows, during which the hosted page shows the method as unavailable
 //! with the reason and refuses payments with it. Authenticated with
 //! `Authorization: Bearer <OPERATOR_TOKEN>` (a secret in production),
@@ -10,17 +13,22 @@ use worker::{Env, Method, Request, Response};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::{self, Maintenance};
+use crate::store::{self, Maintenance, Merchant};
 use crate::util::{self, json};
 
 fn error(status: u16, code: &str, message: &str) -> worker::Result<Response> {
     json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
 }
 
-pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
-    let given = req.headers().get("authorization")?.unwrap_or_default();
+/// Whether the request carries the operator token (constant time).
+pub fn authorized(req: &Request, config: &Config) -> bool {
+    let given = req.headers().get("authorization").ok().flatten().unwrap_or_default();
     let expected = format!("Bearer {}", config.operator_token);
-    if config.operator_token.is_empty() || !shared::signing::ct_eq(given.as_bytes(), expected.as_bytes()) {
+    !config.operator_token.is_empty() && shared::signing::ct_eq(given.as_bytes(), expected.as_bytes())
+}
+
+pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
+    if !authorized(&req, config) {
         return error(401, "not_operator", "send Authorization: Bearer <operator token>");
     }
     let db = store::db(env, config.sandbox).await?;
@@ -49,11 +57,232 @@ pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) ->
             store::add_maintenance(&db, &m).await?;
             json(201, &m)
         }
+        (m, p) if p == "/operator/merchants" || p.starts_with("/operator/merchants/") => {
+            let rest: Vec<&str> = p["/operator/merchants".len()..].split('/').filter(|s| !s.is_empty()).collect();
+            let body = req.bytes().await?;
+            if body.len() > 16 * 1024 {
+                return error(413, "request_too_large", "the body is over 16 KiB");
+            }
+            merchants(&db, config, m, &rest, &body).await
+        }
         (Method::Delete, p) if p.starts_with("/operator/maintenance/") => {
             if store::delete_maintenance(&db, &p["/operator/maintenance/".len()..]).await? {
                 json(200, &serde_json::json!({"deleted": true}))
             } else {
                 error(404, "not_found", "no such maintenance window")
+            }
+        }
+        _ => error(404, "not_found", "no such operator endpoint"),
+    }
+}
+
+const ALL_METHODS: &[&str] = &["netcash", "prepaid", "np", "au", "card"];
+
+/// A merchant as operators see it: never its keys or secrets.
+fn view(m: &Merchant) -> serde_json::Value {
+    serde_json::json!({
+        "merchant_id": m.merchant_id,
+        "service_id": m.service_id,
+        "name": m.name,
+        "allowed_origins": m.origins,
+        "enabled_methods": m.methods,
+        "webhook_url": m.webhook_url,
+        "status": if m.suspended_at.is_some() { "suspended" } else { "active" },
+        "suspended_at": m.suspended_at,
+        "suspend_reason": m.suspend_reason,
+    })
+}
+
+fn digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Allowed origins as an operator or merchant gives them; in production
+/// each must be `https://` and a host name, without a port wildcard.
+pub fn parse_origins(list: &[String], production: bool) -> Result<Vec<shared::url::OriginRule>, (&'static str, String)> {
+    if list.is_empty() {
+        return Err(("empty_list", "allowed_origins needs at least one entry".into()));
+    }
+    list.iter()
+        .map(|o| {
+            let rule = shared::url::OriginRule::parse(o).ok_or(("invalid_origin", format!("{o} is not an origin such as https://shop.example")))?;
+            let base = shared::url::HttpUrl::parse(o.strip_suffix(":*").unwrap_or(o));
+            if production && (o.ends_with(":*") || !base.is_some_and(|u| crate::config::production_url_ok(&u))) {
+                return Err(("invalid_origin", format!("{o}: origins must be https:// and a host name (no IP address, no localhost, no port wildcard)")));
+            }
+            Ok(rule)
+        })
+        .collect()
+}
+
+pub fn parse_methods(list: &[String]) -> Result<Vec<PayMethod>, (&'static str, String)> {
+    if list.is_empty() {
+        return Err(("empty_list", "enabled_methods needs at least one entry".into()));
+    }
+    list.iter()
+        .map(|c| PayMethod::from_code(c).ok_or(("invalid_method", format!("{c} is not one of netcash, prepaid, np, au, card"))))
+        .collect()
+}
+
+/// A webhook URL; in production `https://` and a host name.
+pub fn check_webhook_url(u: &str, production: bool) -> Result<(), (&'static str, String)> {
+    let parsed = shared::url::HttpUrl::parse(u).ok_or(("invalid_webhook_url", "webhook_url must be an absolute http(s) URL".to_string()))?;
+    if !crate::config::merchant_url_ok(&parsed, production) {
+        return Err(("invalid_webhook_url", "webhook_url must be https:// and a host name".into()));
+    }
+    Ok(())
+}
+
+async fn merchants(db: &worker::D1Database, config: &Config, method: Method, rest: &[&str], body: &[u8]) -> worker::Result<Response> {
+    let bad = |(code, message): (&str, String)| error(422, code, &message);
+    match (method, rest) {
+        (Method::Get, []) => {
+            let mut out = Vec::new();
+            for (mid, sid) in store::merchant_ids(db).await? {
+                if let Some(m) = store::find_merchant(db, &mid, &sid).await? {
+                    out.push(view(&m));
+                }
+            }
+            json(200, &serde_json::json!({"data": out}))
+        }
+        (Method::Post, []) => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct New {
+                merchant_id: String,
+                service_id: Option<String>,
+                name: String,
+                allowed_origins: Vec<String>,
+                enabled_methods: Option<Vec<String>>,
+                webhook_url: Option<String>,
+            }
+            let Ok(n) = serde_json::from_slice::<New>(body) else {
+                return error(400, "invalid_body", "{merchant_id, service_id?, name, allowed_origins, enabled_methods?, webhook_url?}");
+            };
+            let service_id = n.service_id.unwrap_or_else(|| "001".into());
+            if !digits(&n.merchant_id, 5) || !digits(&service_id, 3) {
+                return error(422, "invalid_id", "merchant_id is 5 digits, service_id 3 digits");
+            }
+            let name = n.name.trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return error(422, "invalid_name", "name is 1–100 characters");
+            }
+            let origins = match parse_origins(&n.allowed_origins, config.production) {
+                Ok(o) => o,
+                Err(e) => return bad(e),
+            };
+            let codes = n.enabled_methods.unwrap_or_else(|| ALL_METHODS.iter().map(|s| s.to_string()).collect());
+            let methods = match parse_methods(&codes) {
+                Ok(m) => m,
+                Err(e) => return bad(e),
+            };
+            let webhook_url = n.webhook_url.filter(|u| !u.is_empty());
+            if let Some(u) = &webhook_url {
+                if let Err(e) = check_webhook_url(u, config.production) {
+                    return bad(e);
+                }
+            }
+            use base64::Engine;
+            let hash_key = shared::signing::hex(&util::random_bytes(32));
+            let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(util::random_bytes(32)));
+            let admin_password = shared::signing::hex(&util::random_bytes(16));
+            let created = store::create_merchant(
+                db,
+                &store::NewMerchant {
+                    merchant_id: &n.merchant_id,
+                    service_id: &service_id,
+                    name,
+                    hash_key: &hash_key,
+                    webhook_secret: &webhook_secret,
+                    webhook_url: webhook_url.as_deref(),
+                    origins: &origins,
+                    methods: &methods,
+                    admin_password: &admin_password,
+                },
+            )
+            .await?;
+            if !created {
+                return error(409, "merchant_exists", "a merchant with this merchant_id and service_id exists");
+            }
+            let Some(m) = store::find_merchant(db, &n.merchant_id, &service_id).await? else {
+                return Err(worker::Error::RustError("created merchant not found".into()));
+            };
+            let mut v = view(&m);
+            // Shown once: only their hashes or the values themselves are
+            // kept, and no endpoint returns them again.
+            v["hash_key"] = hash_key.into();
+            v["webhook_secret"] = webhook_secret.into();
+            v["admin_password"] = admin_password.into();
+            json(201, &v)
+        }
+        (method, [mid, sid, tail @ ..]) => {
+            let Some(m) = store::find_merchant(db, mid, sid).await? else {
+                return error(404, "unknown_merchant", "no merchant with this merchant_id and service_id");
+            };
+            match (method, tail) {
+                (Method::Get, []) => json(200, &view(&m)),
+                (Method::Put, []) => {
+                    #[derive(Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Put {
+                        name: Option<String>,
+                        allowed_origins: Option<Vec<String>>,
+                        enabled_methods: Option<Vec<String>>,
+                    }
+                    let Ok(p) = serde_json::from_slice::<Put>(body) else {
+                        return error(400, "invalid_body", "{name?, allowed_origins?, enabled_methods?}");
+                    };
+                    let mut m = m;
+                    if let Some(name) = p.name {
+                        let name = name.trim();
+                        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                            return error(422, "invalid_name", "name is 1–100 characters");
+                        }
+                        m.name = name.to_string();
+                    }
+                    if let Some(o) = p.allowed_origins {
+                        m.origins = match parse_origins(&o, config.production) {
+                            Ok(o) => o,
+                            Err(e) => return bad(e),
+                        };
+                    }
+                    if let Some(c) = p.enabled_methods {
+                        m.methods = match parse_methods(&c) {
+                            Ok(x) => x,
+                            Err(e) => return bad(e),
+                        };
+                    }
+                    store::save_merchant(db, &m).await?;
+                    json(200, &view(&m))
+                }
+                (Method::Post, ["suspend"]) => {
+                    #[derive(Deserialize, Default)]
+                    #[serde(deny_unknown_fields)]
+                    struct Suspend {
+                        reason: Option<String>,
+                    }
+                    let s: Suspend = if body.is_empty() {
+                        Suspend::default()
+                    } else {
+                        match serde_json::from_slice(body) {
+                            Ok(s) => s,
+                            Err(_) => return error(400, "invalid_body", "{reason?}"),
+                        }
+                    };
+                    let reason = s.reason.unwrap_or_default();
+                    if reason.chars().count() > 200 {
+                        return error(422, "invalid_reason", "reason is at most 200 characters");
+                    }
+                    store::set_suspended(db, mid, sid, Some(&reason), util::now().0).await?;
+                    let m = store::find_merchant(db, mid, sid).await?.ok_or_else(|| worker::Error::RustError("merchant disappeared".into()))?;
+                    json(200, &view(&m))
+                }
+                (Method::Post, ["resume"]) => {
+                    store::set_suspended(db, mid, sid, None, util::now().0).await?;
+                    let m = store::find_merchant(db, mid, sid).await?.ok_or_else(|| worker::Error::RustError("merchant disappeared".into()))?;
+                    json(200, &view(&m))
+                }
+                _ => error(404, "not_found", "no such operator endpoint"),
             }
         }
         _ => error(404, "not_found", "no such operator endpoint"),

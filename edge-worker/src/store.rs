@@ -23,100 +23,63 @@ pub fn admin_password_hash(merchant_id: &str, password: &str) -> String {
     shared::signing::hex(&shared::signing::hmac_sha256(format!("kessai-admin:{merchant_id}").as_bytes(), password.as_bytes()))
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS merchants (
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        hash_keys TEXT NOT NULL,
-        webhook_secrets TEXT NOT NULL,
-        webhook_url TEXT,
-        origins TEXT NOT NULL,
-        methods TEXT NOT NULL,
-        webhook_disabled_at INTEGER,
-        webhook_notice TEXT,
-        admin_password_hash TEXT,
-        previous_until INTEGER,
-        PRIMARY KEY (merchant_id, service_id))",
-    "CREATE TABLE IF NOT EXISTS admin_sessions (
-        token_hash TEXT PRIMARY KEY,
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS payments (
-        payment_id TEXT PRIMARY KEY,
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        method TEXT,
-        status TEXT NOT NULL,
-        amount INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        due_at INTEGER,
-        record TEXT,
-        UNIQUE (merchant_id, order_id))",
-    "CREATE INDEX IF NOT EXISTS payments_by_merchant ON payments (merchant_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS payments_due ON payments (due_at)",
-    "CREATE TABLE IF NOT EXISTS idempotency (
-        merchant_id TEXT NOT NULL,
-        idem_key TEXT NOT NULL,
-        request_hash TEXT NOT NULL,
-        status INTEGER,
-        response TEXT,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (merchant_id, idem_key))",
-    // Idempotency keys per merchant AND service, leased while their request
-    // runs (a request that died frees its key when the lease ends).
-    "CREATE TABLE IF NOT EXISTS idempotency_keys (
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        idem_key TEXT NOT NULL,
-        request_hash TEXT NOT NULL,
-        status INTEGER,
-        response TEXT,
-        created_at INTEGER NOT NULL,
-        lease_until INTEGER NOT NULL,
-        PRIMARY KEY (merchant_id, service_id, idem_key))",
-    // Payments whose webhook events wait for the merchant's endpoint.
-    "CREATE TABLE IF NOT EXISTS webhook_waiting (
-        payment_id TEXT PRIMARY KEY,
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        since INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS webhook_waiting_by_merchant ON webhook_waiting (merchant_id, service_id)",
-    "CREATE TABLE IF NOT EXISTS maintenance (
-        id TEXT PRIMARY KEY,
-        method TEXT NOT NULL,
-        starts_at INTEGER NOT NULL,
-        ends_at INTEGER NOT NULL,
-        note TEXT)",
-    "CREATE TABLE IF NOT EXISTS sandbox_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds INTEGER NOT NULL)",
-    // au Kantan Kessai: the merchant's cust_code linked to the shopper's au OpenID.
-    "CREATE TABLE IF NOT EXISTS au_links (
-        merchant_id TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        cust_code TEXT NOT NULL,
-        open_id TEXT NOT NULL,
-        linked_at INTEGER NOT NULL,
-        PRIMARY KEY (merchant_id, service_id, cust_code))",
+/// The D1 schema, as migrations (`edge-worker/migrations/`, in order). The
+/// Worker applies those not yet applied when an isolate first uses D1,
+/// recording them in wrangler's own `d1_migrations` table, so that
+/// `wrangler d1 migrations apply DB` (run ahead of a deploy) and the Worker
+/// agree on what is applied. Every statement is idempotent (`IF NOT
+/// EXISTS`, `IF EXISTS`), as two isolates may apply one at once.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
+    ("0002_merchant_suspensions.sql", include_str!("../migrations/0002_merchant_suspensions.sql")),
+    ("0003_csp_reports.sql", include_str!("../migrations/0003_csp_reports.sql")),
 ];
+
+/// wrangler's migrations table, spelled as wrangler creates it.
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS \"d1_migrations\"(
+\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,
+\t\tname       TEXT UNIQUE,
+\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+)";
+
+/// The statements of a migration file: `--` comment lines dropped, split
+/// at a `;` that ends a line.
+pub fn statements(sql: &str) -> Vec<String> {
+    let text: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
+    text.split(";\n").map(str::trim).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches(';').to_string()).collect()
+}
+
 
 thread_local! {
     static SCHEMA_READY: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The D1 database, its schema created (and the sandbox merchant seeded
-/// when `sandbox`) once per isolate.
+/// The D1 database, its pending migrations applied (and the sandbox
+/// merchant seeded when `sandbox`) once per isolate.
 pub async fn db(env: &Env, sandbox: bool) -> worker::Result<D1Database> {
     let db = env.d1("DB")?;
     if !SCHEMA_READY.with(|c| c.get()) {
-        let mut stmts: Vec<_> = SCHEMA.iter().map(|s| db.prepare(*s)).collect();
-        if sandbox {
-            stmts.push(db.prepare(
+        db.prepare(MIGRATIONS_TABLE).run().await?;
+        #[derive(Deserialize)]
+        struct Applied {
+            name: String,
+        }
+        let applied: Vec<Applied> = db.prepare("SELECT name FROM d1_migrations").all().await?.results()?;
+        for (name, sql) in MIGRATIONS {
+            if applied.iter().any(|a| a.name == *name) {
+                continue;
+            }
+            // One batch (one transaction): the migration and its record.
+            let mut stmts: Vec<_> = statements(sql).iter().map(|s| db.prepare(s.as_str())).collect();
+            stmts.push(db.prepare("INSERT OR IGNORE INTO d1_migrations (name) VALUES (?1)").bind(&[(*name).into()])?);
+            db.batch(stmts).await?;
+        }
+        if sandbox && cfg!(feature = "sandbox") {
+            db.prepare(
                 "INSERT OR IGNORE INTO merchants (merchant_id, service_id, name, hash_keys, webhook_secrets, webhook_url, origins, methods, admin_password_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8)",
-            ).bind(&[
+            )
+            .bind(&[
                 SANDBOX_MERCHANT_ID.into(),
                 SANDBOX_SERVICE_ID.into(),
                 "Kessai Sandbox Shop".into(),
@@ -125,9 +88,10 @@ pub async fn db(env: &Env, sandbox: bool) -> worker::Result<D1Database> {
                 r#"["http://127.0.0.1","http://localhost"]"#.into(),
                 r#"["netcash","prepaid","np","au","card"]"#.into(),
                 admin_password_hash(SANDBOX_MERCHANT_ID, SANDBOX_ADMIN_PASSWORD).into(),
-            ])?);
+            ])?
+            .run()
+            .await?;
         }
-        db.batch(stmts).await?;
         SCHEMA_READY.with(|c| c.set(true));
     }
     Ok(db)
@@ -152,6 +116,9 @@ pub struct Merchant {
     /// Until when (real Unix seconds) the previous hash key and webhook
     /// secret (second in their lists) stay valid after a rotation.
     pub previous_until: Option<i64>,
+    /// When an operator suspended the merchant (real Unix seconds), if so.
+    pub suspended_at: Option<i64>,
+    pub suspend_reason: Option<String>,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -182,6 +149,8 @@ struct MerchantRow {
     webhook_disabled_at: Option<f64>,
     webhook_notice: Option<String>,
     previous_until: Option<f64>,
+    suspended_at: Option<f64>,
+    suspend_reason: Option<String>,
 }
 
 fn corrupt(what: &str) -> worker::Error {
@@ -226,7 +195,11 @@ fn forget_merchant(merchant_id: &str, service_id: &str) {
 
 pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str) -> worker::Result<Option<Merchant>> {
     let row: Option<MerchantRow> = db
-        .prepare("SELECT * FROM merchants WHERE merchant_id = ?1 AND service_id = ?2")
+        .prepare(
+            "SELECT m.*, s.suspended_at AS suspended_at, s.reason AS suspend_reason FROM merchants m
+             LEFT JOIN merchant_suspensions s ON s.merchant_id = m.merchant_id AND s.service_id = m.service_id
+             WHERE m.merchant_id = ?1 AND m.service_id = ?2",
+        )
         .bind(&[merchant_id.into(), service_id.into()])?
         .first(None)
         .await?;
@@ -254,7 +227,76 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
         webhook_disabled_at: r.webhook_disabled_at.map(|t| t as i64),
         webhook_notice: r.webhook_notice,
         previous_until,
+        suspended_at: r.suspended_at.map(|t| t as i64),
+        suspend_reason: r.suspend_reason,
     }))
+}
+
+/// A new merchant as an operator creates it (PRODUCT §10): its keys were
+/// generated by the caller and are shown once.
+pub struct NewMerchant<'a> {
+    pub merchant_id: &'a str,
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub hash_key: &'a str,
+    pub webhook_secret: &'a str,
+    pub webhook_url: Option<&'a str>,
+    pub origins: &'a [OriginRule],
+    pub methods: &'a [Method],
+    pub admin_password: &'a str,
+}
+
+/// Inserts a merchant. `Ok(false)` if (merchant_id, service_id) exists.
+pub async fn create_merchant(db: &D1Database, m: &NewMerchant<'_>) -> worker::Result<bool> {
+    forget_merchant(m.merchant_id, m.service_id);
+    let res = db
+        .prepare(
+            "INSERT INTO merchants (merchant_id, service_id, name, hash_keys, webhook_secrets, webhook_url, origins, methods, admin_password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (merchant_id, service_id) DO NOTHING",
+        )
+        .bind(&[
+            m.merchant_id.into(),
+            m.service_id.into(),
+            m.name.into(),
+            serde_json::json!([m.hash_key]).to_string().into(),
+            serde_json::json!([m.webhook_secret]).to_string().into(),
+            m.webhook_url.map(JsValue::from_str).unwrap_or(JsValue::NULL),
+            serde_json::to_string(m.origins)?.into(),
+            serde_json::to_string(m.methods)?.into(),
+            admin_password_hash(m.merchant_id, m.admin_password).into(),
+        ])?
+        .run()
+        .await?;
+    Ok(res.meta()?.and_then(|x| x.changes).unwrap_or(0) == 1)
+}
+
+/// Every merchant's (merchant_id, service_id), in order.
+pub async fn merchant_ids(db: &D1Database) -> worker::Result<Vec<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        merchant_id: String,
+        service_id: String,
+    }
+    let rows: Vec<Row> = db.prepare("SELECT merchant_id, service_id FROM merchants ORDER BY merchant_id, service_id").all().await?.results()?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.service_id)).collect())
+}
+
+/// Suspends (`Some(reason)`) or resumes (`None`) a merchant.
+pub async fn set_suspended(db: &D1Database, merchant_id: &str, service_id: &str, suspend: Option<&str>, now: i64) -> worker::Result<()> {
+    forget_merchant(merchant_id, service_id);
+    let stmt = match suspend {
+        Some(reason) => db
+            .prepare(
+                "INSERT INTO merchant_suspensions (merchant_id, service_id, suspended_at, reason) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (merchant_id, service_id) DO UPDATE SET reason = ?4",
+            )
+            .bind(&[merchant_id.into(), service_id.into(), JsValue::from_f64(now as f64), reason.into()])?,
+        None => db
+            .prepare("DELETE FROM merchant_suspensions WHERE merchant_id = ?1 AND service_id = ?2")
+            .bind(&[merchant_id.into(), service_id.into()])?,
+    };
+    stmt.run().await?;
+    Ok(())
 }
 
 /// Saves a merchant's changeable settings.
@@ -539,4 +581,36 @@ pub async fn methods_under_maintenance(db: &D1Database, now: i64) -> worker::Res
         .filter(|m| m.starts_at <= now && now < m.ends_at)
         .filter_map(|m| Method::from_code(&m.method))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_split_into_idempotent_statements() {
+        let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
+        assert_eq!(all.len(), 15, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports");
+        for s in &all {
+            assert!(!s.contains(';') && !s.contains("--"), "{s}");
+            assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
+        }
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_suspensions")));
+        assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS idempotency"));
+        assert!(all.last().unwrap().starts_with("CREATE TABLE IF NOT EXISTS csp_reports"));
+        // Names are wrangler's: NNNN_name.sql, in order.
+        let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(statements("-- c\nCREATE TABLE IF NOT EXISTS a (x);\n\nDROP TABLE IF EXISTS b;\n"), vec!["CREATE TABLE IF NOT EXISTS a (x)", "DROP TABLE IF EXISTS b"]);
+    }
+
+    #[test]
+    fn every_migration_file_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        files.sort();
+        assert_eq!(files, MIGRATIONS.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>());
+    }
 }

@@ -30,6 +30,13 @@ pub fn new_id(prefix: &str) -> String {
     s
 }
 
+/// `n` random bytes from the Worker's random source.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("the Worker has a random source");
+    bytes
+}
+
 /// Whether `id` has the form of a payment id (`pay_` and 26 base32 letters).
 pub fn valid_payment_id(id: &str) -> bool {
     id.strip_prefix("pay_")
@@ -87,8 +94,14 @@ pub struct HttpOutcome {
     pub error: Option<String>,
 }
 
+/// The most of an answer's body an outgoing call reads (64 KiB): the rest
+/// is never read, and the answer counts as none (`status` `None`).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// Sends a request and waits at most `timeout_ms` for the answer and its
-/// body.
+/// body. Redirects are never followed (a 3xx is the answer), and at most
+/// [`MAX_ANSWER_BYTES`] of the body are read (PRODUCT §10); a larger answer
+/// counts as none.
 pub async fn send(
     method: Method,
     url: &str,
@@ -97,6 +110,7 @@ pub async fn send(
     timeout_ms: u32,
 ) -> HttpOutcome {
     use futures_util::future::{select, Either};
+    use futures_util::StreamExt;
     let started = now_ms();
     let call = async {
         let h = Headers::new();
@@ -104,21 +118,46 @@ pub async fn send(
             h.set(k, v)?;
         }
         let mut init = RequestInit::new();
-        init.with_method(method).with_headers(h);
+        init.with_method(method).with_headers(h).with_redirect(worker::RequestRedirect::Manual);
         if let Some(b) = body {
             init.with_body(Some(wasm_bindgen::JsValue::from_str(&b)));
         }
         let req = Request::new_with_init(url, &init)?;
         let mut resp = worker::Fetch::Request(req).send().await?;
         let status = resp.status_code();
-        let text = resp.text().await.unwrap_or_default();
-        Ok::<_, worker::Error>((status, text))
+        let mut bytes = Vec::new();
+        let mut too_large = false;
+        if let Ok(mut stream) = resp.stream() {
+            while let Some(chunk) = stream.next().await {
+                // A body that breaks off reads as empty, as before.
+                let Ok(chunk) = chunk else {
+                    bytes.clear();
+                    break;
+                };
+                if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    bytes.extend_from_slice(&chunk[..MAX_ANSWER_BYTES - bytes.len()]);
+                    too_large = true;
+                    break;
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        // Dropping the stream cancels the rest of the body.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Ok::<_, worker::Error>((status, text, too_large))
     };
     let timer = worker::Delay::from(std::time::Duration::from_millis(timeout_ms as u64));
     let result = select(Box::pin(call), Box::pin(timer)).await;
     let latency_ms = (now_ms() - started).max(0.0) as u32;
     match result {
-        Either::Left((Ok((status, body)), _)) => HttpOutcome { status: Some(status), body, latency_ms, error: None },
+        Either::Left((Ok((status, body, false)), _)) => HttpOutcome { status: Some(status), body, latency_ms, error: None },
+        // Too large is no answer: unclear for a provider, no answer for a merchant.
+        Either::Left((Ok((status, _, true)), _)) => HttpOutcome {
+            status: None,
+            body: String::new(),
+            latency_ms,
+            error: Some(format!("HTTP {status} answer over {MAX_ANSWER_BYTES} bytes, not read further")),
+        },
         Either::Left((Err(e), _)) => HttpOutcome { status: None, body: String::new(), latency_ms, error: Some(e.to_string()) },
         Either::Right(_) => HttpOutcome {
             status: None,

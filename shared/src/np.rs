@@ -3,6 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The buyer form's field names, written once: the page's request body,
+/// the Worker's reading of it and every field error use them.
+pub const NAME: &str = "name";
+pub const KANA: &str = "kana";
+pub const POSTAL_CODE: &str = "postal_code";
+pub const ADDRESS: &str = "address";
+pub const PHONE: &str = "phone";
+pub const EMAIL: &str = "email";
+/// In the form's order.
+pub const FIELD_NAMES: [&str; 6] = [NAME, KANA, POSTAL_CODE, ADDRESS, PHONE, EMAIL];
+
 /// The buyer as the hosted page sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct BuyerForm {
@@ -24,6 +35,13 @@ pub struct Buyer {
     pub address: String,
     pub phone: String,
     pub email: String,
+}
+
+impl Buyer {
+    /// The fields by name, in the form's order (what the page sends).
+    pub fn fields(&self) -> [(&'static str, &str); 6] {
+        [(NAME, &self.name), (KANA, &self.kana), (POSTAL_CODE, &self.postal_code), (ADDRESS, &self.address), (PHONE, &self.phone), (EMAIL, &self.email)]
+    }
 }
 
 /// One field's problem: the field name and a stable code.
@@ -48,41 +66,46 @@ fn digits(s: &str) -> String {
 }
 
 impl BuyerForm {
+    /// The form from a lookup by field name (missing fields are empty).
+    pub fn from_fields(get: impl Fn(&str) -> String) -> BuyerForm {
+        BuyerForm { name: get(NAME), kana: get(KANA), postal_code: get(POSTAL_CODE), address: get(ADDRESS), phone: get(PHONE), email: get(EMAIL) }
+    }
+
     /// Validates every field and reports every problem at once.
     pub fn validate(&self) -> Result<Buyer, Vec<FieldError>> {
         let mut errors = vec![];
         let mut e = |field, code| errors.push(FieldError { field, code });
         let name = self.name.trim();
         if name.is_empty() {
-            e("name", "required");
+            e(NAME, "required");
         } else if name.chars().count() > 40 || name.chars().any(char::is_control) {
-            e("name", "too_long");
+            e(NAME, "too_long");
         }
         let kana = self.kana.trim();
         if kana.is_empty() {
-            e("kana", "required");
+            e(KANA, "required");
         } else if !kana.chars().all(is_kana) {
-            e("kana", "katakana");
+            e(KANA, "katakana");
         } else if kana.chars().count() > 40 {
-            e("kana", "too_long");
+            e(KANA, "too_long");
         }
         let postal = digits(&self.postal_code);
         if postal.is_empty() {
-            e("postal_code", "required");
+            e(POSTAL_CODE, "required");
         } else if postal.len() != 7 || !postal.bytes().all(|b| b.is_ascii_digit()) {
-            e("postal_code", "seven_digits");
+            e(POSTAL_CODE, "seven_digits");
         }
         let address = self.address.trim();
         if address.is_empty() {
-            e("address", "required");
+            e(ADDRESS, "required");
         } else if address.chars().count() > 100 || address.chars().any(char::is_control) {
-            e("address", "too_long");
+            e(ADDRESS, "too_long");
         }
         let phone = digits(&self.phone);
         if phone.is_empty() {
-            e("phone", "required");
+            e(PHONE, "required");
         } else if !(10..=11).contains(&phone.len()) || !phone.starts_with('0') || !phone.bytes().all(|b| b.is_ascii_digit()) {
-            e("phone", "phone_digits");
+            e(PHONE, "phone_digits");
         }
         let email = self.email.trim();
         let email_ok = email.len() <= 254
@@ -91,9 +114,9 @@ impl BuyerForm {
                     && email.is_ascii()
             });
         if email.is_empty() {
-            e("email", "required");
+            e(EMAIL, "required");
         } else if !email_ok {
-            e("email", "email");
+            e(EMAIL, "email");
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -114,10 +137,10 @@ impl BuyerForm {
 pub fn message_ja(err: FieldError) -> &'static str {
     match (err.field, err.code) {
         (_, "required") => "入力してください。",
-        ("kana", "katakana") => "全角カタカナで入力してください。",
-        ("postal_code", _) => "郵便番号は7桁の数字で入力してください（例: 150-0001）。",
-        ("phone", _) => "電話番号は0から始まる10桁または11桁の数字で入力してください。",
-        ("email", _) => "メールアドレスの形式が正しくありません（例: taro@example.jp）。",
+        (KANA, "katakana") => "全角カタカナで入力してください。",
+        (POSTAL_CODE, _) => "郵便番号は7桁の数字で入力してください（例: 150-0001）。",
+        (PHONE, _) => "電話番号は0から始まる10桁または11桁の数字で入力してください。",
+        (EMAIL, _) => "メールアドレスの形式が正しくありません（例: taro@example.jp）。",
         (_, "too_long") => "長すぎます。短くしてください。",
         _ => "入力内容を確認してください。",
     }

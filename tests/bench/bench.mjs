@@ -2,14 +2,19 @@
 // 1. bytes the hosted page transfers before it is payable (goal ≤ 100 KB),
 //    as served and as gzip (what Cloudflare's edge sends compressed);
 // 2. purchase-request throughput against a trivial route, same run, same
-//    workerd (goal ≥ 0.7×).
+//    workerd (goal ≥ 0.7×);
+// 3. 200 shoppers paying at once (p50/p99 of the pay request, errors), and
+//    100 payments with the Worker killed at random moments (ledger
+//    disagreements, events lost: both must be 0).
 
 import { gzipSync } from 'node:zlib';
-import { launchChromium, openCheckout, postPurchase, purchase, startMerchant, startWorker } from '../lib/harness.mjs';
+import { launchChromium, openCheckout, postPurchase, purchase, signedApi, startMerchant, startWorker } from '../lib/harness.mjs';
+import { concurrentShoppers, killedMidRun } from '../lib/load.mjs';
 
 const merchant = await startMerchant();
-const worker = await startWorker();
+let worker = await startWorker();
 merchant.workerBase = worker.base;
+await signedApi(worker, 'PUT', '/v1/merchant', { webhook_url: `${merchant.base}/webhooks` });
 
 try {
   // 1. Page weight.
@@ -58,6 +63,18 @@ try {
     return r.status === 303;
   });
   console.log(`  ratio purchase / trivial = ${(purchases / trivial).toFixed(2)} (goal ≥ 0.7)`);
+
+  // 3. Load and faults, full size (the test suite runs them smaller).
+  const shoppers = Number(process.env.BENCH_SHOPPERS ?? 200);
+  const load = await concurrentShoppers(worker, merchant, shoppers);
+  console.log(`\n${shoppers} shoppers paying at once (NET CASH, prepaid, card, NP):`);
+  console.log(`  pay request p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms; errors ${load.errors.length}; ledger disagreements ${load.disagreements.length}`);
+  const ctx = { worker };
+  const seed = Number(process.env.CHAOS_SEED ?? 20261201);
+  const chaos = await killedMidRun(ctx, merchant, { n: 100, kills: 8, seed, vars: () => ({}) });
+  worker = ctx.worker;
+  console.log(`\n100 payments, Worker killed ${chaos.killed} times at random (seed ${seed}):`);
+  console.log(`  ${chaos.interrupted} pay requests cut off; ledger disagreements ${chaos.disagreements.length}; events lost ${chaos.lost.length}; repeated deliveries ${chaos.duplicates} (same webhook-id)`);
 } finally {
   await worker.stop();
   await merchant.close();

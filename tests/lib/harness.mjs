@@ -138,13 +138,13 @@ async function freePort() {
   return port;
 }
 
-async function waitFor(url, ms) {
+async function waitFor(url, ms, healthy = true) {
   const until = Date.now() + ms;
   let last;
   while (Date.now() < until) {
     try {
       const r = await fetch(url);
-      if (r.ok) return;
+      if (r.ok || (!healthy && r.status >= 500 && r.status !== 503 && r.status !== 502)) return;
       last = `HTTP ${r.status}`;
     } catch (e) { last = e.message; }
     await new Promise((r) => setTimeout(r, 250));
@@ -152,13 +152,33 @@ async function waitFor(url, ms) {
   throw new Error(`${url} did not come up: ${last}`);
 }
 
-/** Starts the built Worker under `wrangler dev` with fresh local state. */
-export async function startWorker({ vars = {}, stateDir } = {}) {
+/**
+ * Production secrets for a local run of the production build (`production:
+ * true`): real-looking values, none of the published development ones.
+ */
+export const PRODUCTION_SECRETS = {
+  NETCASH_API_SECRET: 'prod-test-netcash-0123456789abcdef',
+  PREPAID_API_SECRET: 'prod-test-prepaid-0123456789abcdef',
+  CYBERSOURCE_SHARED_SECRET: 'cHJvZC10ZXN0LWN5YmVyc291cmNlLXNlY3JldC0wMQ==',
+  AU_API_SECRET: 'prod-test-au-0123456789abcdef',
+  NP_API_SECRET: 'prod-test-np-0123456789abcdef',
+  NP_NOTIFY_SECRET: 'whsec_cHJvZC10ZXN0LW5wLW5vdGlmeS1zZWNyZXQtMDE=',
+  OPERATOR_TOKEN: 'prod-test-operator-token-0123456789',
+};
+
+/**
+ * Starts the built Worker under `wrangler dev` with fresh local state.
+ * `production: true` runs the production build (`--env production`,
+ * edge-worker/build-production, made by `cargo xtask test`) with
+ * `PRODUCTION_SECRETS` unless `vars` says otherwise; `waitHealthy: false`
+ * only waits until it answers at all.
+ */
+export async function startWorker({ vars = {}, stateDir, production = false, waitHealthy = true } = {}) {
   const port = await freePort();
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const persist = stateDir ?? mkdtempSync(join(tmpdir(), 'kessai-state-'));
-  const allVars = {
+  const allVars = production ? { ...PRODUCTION_SECRETS, ...vars } : {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
     NETCASH_NOTIFY_URL: `${base}/provider/netcash/notify`,
@@ -170,9 +190,9 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     PAGECON_TIMEOUT_MS: '1500',
     ...vars,
   };
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+  const args = ['dev', ...(production ? ['--env', 'production'] : []), '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', persist, '--show-interactive-dev-session=false', '--log-level', 'warn'];
-  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
+  for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push('--var', `${k}:${v}`);
   const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, {
     cwd: join(ROOT, 'edge-worker'),
     env: {
@@ -180,6 +200,8 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
       PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
       WRANGLER_SEND_METRICS: 'false',
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      // The production build was made before the suites ran.
+      KESSAI_PREBUILT: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -188,7 +210,7 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   try {
-    await waitFor(`${base}/health`, 90_000);
+    await waitFor(`${base}/health`, 90_000, waitHealthy);
   } catch (e) {
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
     throw new Error(`${e.message}\n${log}`);
@@ -198,6 +220,13 @@ export async function startWorker({ vars = {}, stateDir } = {}) {
     port,
     stateDir: persist,
     log: () => log,
+    /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */
+    async kill() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -103,14 +103,7 @@ impl PayRequest {
         match self {
             PayRequest::Netcash(id) => object(&[("netcash_id", id.as_str())]),
             PayRequest::Prepaid(n) => object(&[("card_number", n.expose())]),
-            PayRequest::Np(b) => object(&[
-                ("name", &b.name),
-                ("kana", &b.kana),
-                ("postal_code", &b.postal_code),
-                ("address", &b.address),
-                ("phone", &b.phone),
-                ("email", &b.email),
-            ]),
+            PayRequest::Np(b) => object(&b.fields()),
             PayRequest::Au | PayRequest::NetcashWallet => "{}".to_owned(),
             PayRequest::Card(c) => {
                 let mut out = object(&[
@@ -167,6 +160,14 @@ impl std::ops::Deref for BackendRef {
     }
 }
 
+/// The text of `<script type="application/json" id="session">`, removed.
+fn take_inline_session() -> Option<String> {
+    let element = web_sys::window()?.document()?.get_element_by_id("session")?;
+    let text = element.text_content();
+    element.remove();
+    text
+}
+
 /// The real thing: same-origin JSON endpoints under `/pay/{id}`.
 pub struct HttpBackend {
     base: String,
@@ -183,6 +184,11 @@ impl HttpBackend {
 
 impl Backend for HttpBackend {
     fn session(&self) -> LocalFuture<Result<Session, ApiError>> {
+        // The first time: the session the Worker put into the page (taken
+        // out, so that a reload of the session asks the Worker again).
+        if let Some(inline) = take_inline_session() {
+            return Box::pin(async move { decode((200, inline)) });
+        }
         let answer = request(format!("{}/session", self.base), "GET", None);
         Box::pin(async move { decode(answer.await?) })
     }

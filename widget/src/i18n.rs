@@ -4,7 +4,7 @@
 //! compile; error messages are looked up by the server's error code.
 
 use crate::model::Method;
-use crate::state::{Field, FIELDS};
+use crate::field::{Field, FIELDS};
 use shared::card::{Brand, PaymentOption};
 use shared::money::Yen;
 use shared::np::{message_ja, FieldError};
@@ -547,11 +547,9 @@ const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
 ];
 
 /// The message under a field for one of its problem codes (see
-/// [`crate::state::Problem`]).
+/// [`crate::field::Problem`]).
 pub fn field_message(lang: Lang, field: Field, code: &'static str) -> &'static str {
-    let np = ["name", "kana", "postal_code", "address", "phone", "email"]
-        .get((field as usize).wrapping_sub(Field::NpName as usize));
-    if let (Some(name), Lang::Ja) = (np, lang) {
+    if let (Some(name), Lang::Ja) = (field.np_name(), lang) {
         return message_ja(FieldError { field: name, code });
     }
     FIELD_MESSAGES
@@ -737,7 +735,7 @@ mod tests {
 
     #[test]
     fn every_field_problem_has_a_message() {
-        use crate::state::{check, FIELDS};
+        use crate::field::{check, FIELDS};
         // Every problem the validators can report, in both languages.
         let mut seen = 0;
         for method in [Method::Netcash, Method::Prepaid, Method::Np, Method::Card] {

@@ -15,10 +15,12 @@
 pub mod alloc;
 pub mod api;
 pub mod components;
+pub mod field;
 pub mod i18n;
 pub mod json;
 pub mod model;
 pub mod prefs;
+pub mod reducer;
 pub mod state;
 
 #[cfg(all(test, target_arch = "wasm32"))]

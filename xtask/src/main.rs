@@ -1,9 +1,11 @@
 //! Build, run, test and benchmark automation for Kessai Link.
 //!
 //! `cargo xtask dev`   — install what is missing, build, serve everything on http://127.0.0.1:8787
+//!                       (`--production`: the production build, https://127.0.0.1:8787, local secrets)
 //! `cargo xtask test`  — install what is missing, run every test
 //! `cargo xtask bench` — print the page-weight and throughput figures
-//! `cargo xtask build` — build the hosted page and the Worker (`--production`: without the sandbox clock)
+//! `cargo xtask build` — build the hosted page and the Worker (`--production`: without any sandbox,
+//!                       into edge-worker/build-production; what `wrangler deploy --env production` runs)
 //! `cargo xtask tools` — only install what is missing
 //! `cargo xtask fuzz`  — run every fuzz target for a bounded time (`fuzz.rs`)
 
@@ -21,20 +23,29 @@ fn main() -> Result<()> {
     let root = root();
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
+        Some("dev") if args.iter().any(|a| a == "--production") => dev_production(&root),
         Some("dev") => dev(&root),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root),
         Some("build") => {
-            ensure_tools(&root, false)?;
             let production = args.iter().any(|a| a == "--production");
+            // `wrangler dev --env production` runs the production build
+            // command too; `cargo xtask dev --production` and the tests have
+            // built it already.
+            if production && std::env::var("KESSAI_PREBUILT").is_ok_and(|v| v == "1") {
+                eprintln!("xtask: production build already made (KESSAI_PREBUILT=1)");
+                return Ok(());
+            }
+            ensure_tools(&root, false)?;
             build_widget(&root)?;
-            build_worker(&root, production)
+            build_worker(&root, if production { Build::Production } else { Build::Dev })
         }
         Some("tools") => ensure_tools(&root, true),
         Some("fuzz") => fuzz::command(&root, &args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <dev|test|bench|build|tools>");
             eprintln!("  dev    serve the Worker, sandboxes, demo shop and hosted page on http://127.0.0.1:8787");
+            eprintln!("         `cargo xtask dev --production` serves the production build (no sandboxes) on https://127.0.0.1:8787");
             eprintln!("  test   run every test (unit, browser, integration, end-to-end)");
             eprintln!("         `cargo xtask test e2e` runs only the Node/Chromium suites");
             eprintln!("  bench  print page weight and purchase-request throughput");
@@ -188,6 +199,29 @@ fn build_widget(root: &Path) -> Result<()> {
     // The page's stylesheet, minified (static/pay.css stays readable).
     let css = std::fs::read_to_string(root.join("static/pay.css"))?;
     std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
+    write_integrity(root)
+}
+
+/// Every script (and the wasm and the stylesheet) the hosted page loads,
+/// with its Subresource Integrity hash, as the build produced it
+/// (`static/pkg/integrity.json`): the Worker puts these on the page and a
+/// test checks that what is served equals them (PCI DSS 6.4.3).
+pub const PAGE_ASSETS: &[&str] = &["boot.js", "pkg/widget.js", "pkg/widget_bg.wasm", "pkg/pay.css", "autosubmit.js"];
+
+fn write_integrity(root: &Path) -> Result<()> {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut out = String::from("{");
+    for (i, a) in PAGE_ASSETS.iter().enumerate() {
+        let bytes = std::fs::read(root.join("static").join(a)).with_context(|| format!("static/{a}"))?;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes));
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("\"/{a}\":\"sha384-{hash}\""));
+    }
+    out.push('}');
+    std::fs::write(root.join("static/pkg/integrity.json"), out + "\n")?;
     Ok(())
 }
 
@@ -220,15 +254,38 @@ fn minify_css(css: &str) -> String {
     out
 }
 
-/// Builds the Worker into edge-worker/build. Development and test builds
-/// have the sandbox clock door (`sandbox-clock`); `--production` builds do
-/// not.
-fn build_worker(root: &Path, production: bool) -> Result<()> {
-    step(if production { "building the Worker for production" } else { "building the Worker (with the sandbox clock)" });
+/// Which Worker build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Development and tests: the sandboxes, the demo shop, the sandbox
+    /// merchant and the sandbox clock (`sandbox-clock`), into `build/`.
+    Dev,
+    /// Benchmarks: the sandboxes and the sandbox merchant, but no clock
+    /// door (`sandbox`), into `build/`.
+    Bench,
+    /// Production: no features, into `build-production/`.
+    Production,
+}
+
+/// Builds the Worker into edge-worker/build (or build-production).
+fn build_worker(root: &Path, build: Build) -> Result<()> {
+    step(match build {
+        Build::Dev => "building the Worker (with the sandboxes and the sandbox clock)",
+        Build::Bench => "building the Worker for the benchmarks (sandboxes, no sandbox clock)",
+        Build::Production => "building the Worker for production (no sandbox) into edge-worker/build-production",
+    });
     let mut c = cmd(root, "worker-build");
     c.arg("--release");
-    if !production {
-        c.args(["--features", "sandbox-clock"]);
+    match build {
+        Build::Dev => {
+            c.args(["--features", "sandbox-clock"]);
+        }
+        Build::Bench => {
+            c.args(["--features", "sandbox"]);
+        }
+        Build::Production => {
+            c.args(["--out-dir", "build-production"]);
+        }
     }
     c
         .current_dir(root.join("edge-worker"))
@@ -240,7 +297,92 @@ fn build_worker(root: &Path, production: bool) -> Result<()> {
 
 fn build(root: &Path) -> Result<()> {
     build_widget(root)?;
-    build_worker(root, false)
+    build_worker(root, Build::Dev)
+}
+
+/// The Worker secrets of production (README "Production").
+const PRODUCTION_SECRETS: &[&str] = &[
+    "NETCASH_API_SECRET",
+    "PREPAID_API_SECRET",
+    "CYBERSOURCE_SHARED_SECRET",
+    "AU_API_SECRET",
+    "NP_API_SECRET",
+    "NP_NOTIFY_SECRET",
+    "OPERATOR_TOKEN",
+];
+
+/// `edge-worker/.dev.vars.production` (gitignored): local stand-ins for the
+/// production secrets, random, made once.
+fn local_production_secrets(root: &Path) -> Result<String> {
+    let path = root.join("edge-worker/.dev.vars.production");
+    if !path.exists() {
+        let mut f = std::fs::File::open("/dev/urandom").context("/dev/urandom")?;
+        let mut text = String::from("# Local stand-ins for the production Worker secrets (cargo xtask dev --production).\n");
+        for name in PRODUCTION_SECRETS {
+            let mut bytes = [0u8; 24];
+            std::io::Read::read_exact(&mut f, &mut bytes)?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let value = match *name {
+                "NP_NOTIFY_SECRET" => format!("whsec_{}", base64_of(&bytes)),
+                "CYBERSOURCE_SHARED_SECRET" => base64_of(&bytes),
+                _ => format!("local-{hex}"),
+            };
+            text.push_str(&format!("{name}=\"{value}\"\n"));
+        }
+        std::fs::write(&path, text)?;
+    }
+    Ok(path.display().to_string())
+}
+
+/// Standard base64 with padding (no dependency for one use).
+fn base64_of(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Serves the production build locally: no sandboxes, no demo, no sandbox
+/// clock, no sandbox merchant; https (self-signed) on 127.0.0.1:8787, local
+/// secrets from `edge-worker/.dev.vars.production`, its own local state.
+fn dev_production(root: &Path) -> Result<()> {
+    ensure_tools(root, false)?;
+    build_widget(root)?;
+    build_worker(root, Build::Production)?;
+    let secrets = local_production_secrets(root)?;
+    step(&format!(
+        "serving the production build on https://127.0.0.1:8787 (self-signed certificate; secrets in {secrets}; operators: /operator/…, Ctrl-C stops)"
+    ));
+    let mut c = cmd(root, "wrangler");
+    c.args([
+        "dev",
+        "--env",
+        "production",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        "8787",
+        "--local-protocol",
+        "https",
+        "--var",
+        "PUBLIC_BASE_URL:https://127.0.0.1:8787",
+        "--persist-to",
+        "../.wrangler/state-production",
+        "--show-interactive-dev-session=false",
+    ])
+    .env("KESSAI_PREBUILT", "1")
+    .current_dir(root.join("edge-worker"));
+    run(c)
 }
 
 fn dev(root: &Path) -> Result<()> {
@@ -259,7 +401,11 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     if !only_e2e {
         step("unit tests (native)");
         let mut c = cmd(root, "cargo");
-        c.args(["test", "--workspace", "--exclude", "widget"]);
+        c.args(["test", "--workspace", "--exclude", "widget", "--features", "edge-worker/sandbox-clock"]);
+        run(c)?;
+        step("unit tests of the production build of the Worker (no sandbox)");
+        let mut c = cmd(root, "cargo");
+        c.args(["test", "-p", "edge-worker"]);
         run(c)?;
         step("hosted page browser tests (wasm-bindgen-test in headless Chromium)");
         let mut c = cmd(root, "cargo");
@@ -267,6 +413,9 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         run(c)?;
     }
     build(root)?;
+    // The production build too (edge-worker/build-production), for the
+    // production suite.
+    build_worker(root, Build::Production)?;
     step("integration and end-to-end tests (real Worker under wrangler dev, real Chromium)");
     let mut c = cmd(root, "node");
     c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]);
@@ -284,13 +433,13 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Benchmarks run the production build of the Worker (no sandbox clock
-/// door), with the sandboxes and the sandbox merchant switched on by
-/// configuration as in development.
+/// Benchmarks run a build without the sandbox clock door but with the
+/// sandboxes and the sandbox merchant (feature `sandbox`), configured as in
+/// development.
 fn bench(root: &Path) -> Result<()> {
     ensure_tools(root, true)?;
     build_widget(root)?;
-    build_worker(root, true)?;
+    build_worker(root, Build::Bench)?;
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));

@@ -453,5 +453,5 @@ async fn wallet_pay(storage: &Storage, config: &Config, body: &str, now: UnixTim
     let signature = shared::signing::form_hashcode(config.netcash.secret.as_bytes(), WALLET_RESULT_FIELDS.iter().copied().zip(values.iter().copied()));
     let mut fields: Vec<(&str, String)> = WALLET_RESULT_FIELDS.iter().copied().zip(values.iter().map(|v| v.to_string())).collect();
     fields.push(("signature", signature));
-    crate::html::return_form(&s.return_url, &fields, "お支払い結果をお店に送ります…", "Returning the result to the shop…")
+    crate::html::return_form(&s.return_url, &fields, "お支払い結果をお店に送ります…", "Returning the result to the shop…", &Default::default())
 }

@@ -29,7 +29,8 @@ use crate::components::summary::summary;
 use crate::i18n::{error_message_for, Lang};
 use crate::model::{Method, Session};
 use crate::prefs;
-use crate::state::{first_server_field, Action, Busy, Field, Phase, State};
+use crate::field::{first_server_field, Field};
+use crate::state::{Action, Busy, Phase, State};
 
 /// How long a finished payment stays on screen before the page goes back.
 pub const RETURN_DELAY: Duration = Duration::from_millis(1500);

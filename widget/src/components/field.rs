@@ -9,7 +9,8 @@ use yew::prelude::*;
 use crate::components::dom::{el, flag, listen, tag, text};
 
 use crate::i18n::field_message;
-use crate::state::{format_field, Field, State};
+use crate::field::{format_field, Field};
+use crate::state::State;
 
 /// Reformats the field in place, keeping the caret after the same
 /// characters, and reports the new value.

@@ -13,7 +13,8 @@ use crate::components::field::text_field;
 use crate::components::spinner;
 use crate::i18n::{brand_name, option_label, pay_label};
 use crate::model::Method;
-use crate::state::{all_options, option_value, parse_option, Busy, Field, State};
+use crate::field::{all_options, option_value, parse_option, Field};
+use crate::state::{Busy, State};
 
 /// What the forms report to the checkout.
 pub struct FormCallbacks {

@@ -120,7 +120,7 @@ async fn authenticate(req: &Request, db: &D1Database, body: &[u8], path_and_quer
     let sig = h("x-kessai-signature").ok_or_else(|| err(401, "missing_signature_header", "X-Kessai-Signature is missing"))?;
     let service_id = h("x-kessai-service").unwrap_or_else(|| store::SANDBOX_SERVICE_ID.to_string());
     let ts: i64 = ts.parse().map_err(|_| err(401, "bad_timestamp", "X-Kessai-Timestamp must be Unix seconds"))?;
-    if (util::now().0 - ts).abs() > 300 {
+    if util::now().0.abs_diff(ts) > 300 {
         return Err(err(401, "timestamp_out_of_window", "X-Kessai-Timestamp is more than 300 seconds from now"));
     }
     let merchant = store::find_merchant(db, &merchant_id, &service_id)

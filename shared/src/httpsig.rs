@@ -302,7 +302,7 @@ pub fn verify(
     }
     let date = header("date").ok_or_else(|| SigError::MissingHeader("Date".into()))?;
     let t = parse_http_date(&date).ok_or(SigError::BadDate)?;
-    if (now.0 - t.0).abs() > MAX_SKEW_SECONDS {
+    if now.0.abs_diff(t.0) > MAX_SKEW_SECONDS as u64 {
         return Err(SigError::StaleDate);
     }
     if body_method {

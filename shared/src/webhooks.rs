@@ -81,7 +81,9 @@ impl WebhookSecret {
             return Err(WebhookError::MissingHeader);
         }
         let ts: i64 = timestamp.parse().map_err(|_| WebhookError::BadTimestamp)?;
-        if (now - ts).abs() > TOLERANCE_SECONDS {
+        // `abs_diff`: a timestamp far from `now` (e.g. i64::MIN) must not
+        // overflow, nor wrap into the window.
+        if now.abs_diff(ts) > TOLERANCE_SECONDS.unsigned_abs() {
             return Err(WebhookError::TimestampOutOfTolerance);
         }
         let expected = self.mac(msg_id, ts, payload);
@@ -103,6 +105,22 @@ impl WebhookSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the webhook_verify fuzz target (fuzz/): `now - ts`
+    /// overflowed for a timestamp far in the past (a panic with overflow
+    /// checks; without them `ts = now + i64::MIN` wrapped into the window).
+    #[test]
+    fn extreme_timestamps_are_out_of_tolerance() {
+        let s = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let now: i64 = 1_795_392_060;
+        for ts in [i64::MIN, i64::MIN + 1, now.wrapping_add(i64::MIN), i64::MAX] {
+            let sig = s.sign("msg_1", ts, b"{}");
+            assert_eq!(s.verify("msg_1", &ts.to_string(), &sig, b"{}", now), Err(WebhookError::TimestampOutOfTolerance), "{ts}");
+        }
+        for now in [i64::MIN, i64::MAX] {
+            assert_eq!(s.verify("msg_1", "0", "v1,AAAA", b"{}", now), Err(WebhookError::TimestampOutOfTolerance));
+        }
+    }
 
     /// The example from the Standard Webhooks specification / reference
     /// libraries' test suites.

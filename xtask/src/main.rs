@@ -7,10 +7,13 @@
 //! `cargo xtask build` — build the hosted page and the Worker (`--production`: without any sandbox,
 //!                       into edge-worker/build-production; what `wrangler deploy --env production` runs)
 //! `cargo xtask tools` — only install what is missing
+//! `cargo xtask fuzz`  — run every fuzz target for a bounded time (`fuzz.rs`)
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod fuzz;
 
 /// worker-build is not a library dependency, so its version is pinned here.
 const WORKER_BUILD_VERSION: &str = "0.8.7";
@@ -38,6 +41,7 @@ fn main() -> Result<()> {
             build_worker(&root, if production { Build::Production } else { Build::Dev })
         }
         Some("tools") => ensure_tools(&root, true),
+        Some("fuzz") => fuzz::command(&root, &args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <dev|test|bench|build|tools>");
             eprintln!("  dev    serve the Worker, sandboxes, demo shop and hosted page on http://127.0.0.1:8787");
@@ -45,6 +49,7 @@ fn main() -> Result<()> {
             eprintln!("  test   run every test (unit, browser, integration, end-to-end)");
             eprintln!("         `cargo xtask test e2e` runs only the Node/Chromium suites");
             eprintln!("  bench  print page weight and purchase-request throughput");
+            eprintln!("  fuzz   [--seconds N] [target]: run the fuzz targets (every one, N s each)");
             std::process::exit(2);
         }
     }
@@ -458,7 +463,12 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         .collect();
     files.sort();
     c.args(&files);
-    run(c)
+    run(c)?;
+    if !only_e2e {
+        step("fuzzing every target briefly");
+        fuzz::fuzz(root, fuzz::TEST_SECONDS, None)?;
+    }
+    Ok(())
 }
 
 /// Benchmarks run a build without the sandbox clock door but with the
@@ -472,5 +482,6 @@ fn bench(root: &Path) -> Result<()> {
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));
-    run(c)
+    run(c)?;
+    fuzz::fuzz(root, fuzz::BENCH_SECONDS, None).map(|_| ())
 }

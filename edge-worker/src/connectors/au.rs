@@ -126,6 +126,8 @@ pub fn map_start(out: &HttpOutcome, base_url: &str) -> StartOutcome {
             (_, Some(url)) => StartOutcome::Unknown(format!("login URL {url} is not on the au origin")),
             _ => StartOutcome::Unknown("OK without a transaction or login URL".into()),
         },
+        // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+        ("NG", code) if !(400..500).contains(&status) => StartOutcome::Unknown(format!("HTTP {status} NG {code:?}")),
         ("NG", Some("E_ITEM_NAME_TOO_LONG")) => StartOutcome::Refused("au_item_name_too_long"),
         ("NG", Some("E_AMOUNT")) => StartOutcome::Refused("au_invalid_amount"),
         ("NG", Some(code)) => StartOutcome::Unknown(format!("au error {code}: {}", a.message.unwrap_or_default())),
@@ -148,7 +150,8 @@ pub fn map_status(out: &HttpOutcome, base_url: &str) -> Status {
             Some(o) => Status::Final(Box::new(o)),
             None => Status::Unknown("final without an outcome".into()),
         },
-        ("NG", _, Some("E_NOT_FOUND")) => Status::NotFound,
+        // Not found is a 4xx: a 5xx is unclear whatever its body says.
+        ("NG", _, Some("E_NOT_FOUND")) if (400..500).contains(&status) => Status::NotFound,
         _ => Status::Unknown(format!("HTTP {status} result {} state {:?}", a.result, a.state)),
     }
 }
@@ -296,6 +299,20 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> HttpOutcome {
         HttpOutcome { status: Some(status), body: body.into(), latency_ms: 1, error: None }
+    }
+
+    /// Found by the provider_answers fuzz target (fuzz/): an NG code in a
+    /// 5xx answer was read as a refusal or as "no such payment".
+    #[test]
+    fn a_5xx_is_unclear_whatever_its_body_says() {
+        let too_long = r#"{"result":"NG","error_code":"E_ITEM_NAME_TOO_LONG","message":"x"}"#;
+        let not_found = r#"{"result":"NG","error_code":"E_NOT_FOUND","message":"x"}"#;
+        for status in [500, 503, 713] {
+            assert!(matches!(map_start(&answer(status, too_long), BASE), StartOutcome::Unknown(_)), "{status}");
+            assert!(matches!(map_status(&answer(status, not_found), BASE), Status::Unknown(_)), "{status}");
+        }
+        assert!(matches!(map_start(&answer(422, too_long), BASE), StartOutcome::Refused(_)));
+        assert_eq!(map_status(&answer(404, not_found), BASE), Status::NotFound);
     }
 
     #[test]

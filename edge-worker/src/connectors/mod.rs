@@ -90,7 +90,7 @@ pub fn verify_signed(
         return refuse("E_AUTH", "unknown merchant code");
     }
     let Ok(ts) = h("timestamp").parse::<i64>() else { return refuse("E_AUTH", "timestamp missing") };
-    if (now - ts).abs() > 300 {
+    if now.abs_diff(ts) > 300 {
         return refuse("E_AUTH", "timestamp outside 300 seconds");
     }
     let method = req.method().to_string();

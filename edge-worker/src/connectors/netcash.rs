@@ -75,6 +75,8 @@ pub fn map_answer(out: &HttpOutcome) -> DebitOutcome {
             Some(transaction_id) if (200..300).contains(&status) => DebitOutcome::Approved { transaction_id },
             _ => DebitOutcome::Unknown(format!("HTTP {status} OK without a transaction")),
         },
+        // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+        ("NG", code) if !(400..500).contains(&status) => DebitOutcome::Unknown(format!("HTTP {status} NG {code:?}")),
         ("NG", Some("E_INSUFFICIENT_BALANCE")) => DebitOutcome::Refused(Refusal::InsufficientBalance),
         ("NG", Some("E_ID_SUSPENDED")) => DebitOutcome::Refused(Refusal::Suspended),
         ("NG", Some("E_ID_NOT_FOUND")) => DebitOutcome::Refused(Refusal::NotFound),
@@ -245,6 +247,21 @@ mod tests {
 
     fn answer(status: u16, fixture: &str) -> HttpOutcome {
         HttpOutcome { status: Some(status), body: fixture.to_string(), latency_ms: 1, error: None }
+    }
+
+    #[test]
+    fn a_5xx_is_unclear_whatever_its_body_says() {
+        // Found by the provider_answers fuzz target (fuzz/): an NG code in
+        // a 5xx answer was read as a refusal (or, for E_NO_SUCH_REQUEST, as
+        // "never happened"), i.e. nothing moved.
+        for code in ["E_INSUFFICIENT_BALANCE", "E_ID_SUSPENDED", "E_NO_SUCH_REQUEST"] {
+            let body = format!(r#"{{"result":"NG","error_code":"{code}","message":"x"}}"#);
+            for status in [500, 503, 713] {
+                assert!(matches!(map_answer(&answer(status, &body)), DebitOutcome::Unknown(_)), "{code} {status}");
+                assert!(matches!(debit_outcome_of(map_answer(&answer(status, &body))), Outcome::Unclear { .. }), "{code} {status}");
+            }
+        }
+        assert_eq!(map_answer(&answer(404, r#"{"result":"NG","error_code":"E_NO_SUCH_REQUEST"}"#)), DebitOutcome::NotFound);
     }
 
     #[test]

@@ -116,12 +116,14 @@ pub fn map_screening(out: &HttpOutcome) -> Screening {
         Err(why) => return Screening::Unknown(why),
     };
     let ok = (200..300).contains(&http);
+    // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+    let refused = (400..500).contains(&http);
     match (ok, a.status.as_deref(), a.error(), a.np_transaction_id.clone()) {
         (true, Some("approved"), None, Some(np_transaction_id)) => Screening::Approved { np_transaction_id },
         (true, Some("pending"), None, Some(np_transaction_id)) => Screening::Pending { np_transaction_id },
         (true, Some("declined"), None, Some(_)) => Screening::Declined,
-        (false, _, Some("E_LIMIT_EXCEEDED"), _) => Screening::LimitExceeded,
-        (false, _, Some("E_INVALID_CUSTOMER"), _) => Screening::InvalidBuyer,
+        (false, _, Some("E_LIMIT_EXCEEDED"), _) if refused => Screening::LimitExceeded,
+        (false, _, Some("E_INVALID_CUSTOMER"), _) if refused => Screening::InvalidBuyer,
         (_, status, error, _) => Screening::Unknown(format!("HTTP {http} status {status:?} error {error:?}")),
     }
 }
@@ -151,7 +153,8 @@ pub fn map_status(out: &HttpOutcome) -> TransactionStatus {
         (true, Some("declined"), None) => TransactionStatus::Declined,
         (true, Some("shipped"), None) => TransactionStatus::Shipped,
         (true, Some("cancelled"), None) => TransactionStatus::Cancelled,
-        (false, _, Some("E_NOT_FOUND")) => TransactionStatus::NotFound,
+        // Not found is a 4xx: a 5xx is unclear whatever its body says.
+        (false, _, Some("E_NOT_FOUND")) if (400..500).contains(&http) => TransactionStatus::NotFound,
         (_, status, error) => TransactionStatus::Unknown(format!("HTTP {http} status {status:?} error {error:?}")),
     }
 }
@@ -177,6 +180,10 @@ pub fn map_operation(out: &HttpOutcome) -> Operation {
             Some(id) => Operation::Done { id },
             None => Operation::Unknown(format!("HTTP {http} without a reference")),
         };
+    }
+    // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+    if !(400..500).contains(&http) {
+        return Operation::Unknown(format!("HTTP {http} NP error {:?}", a.error()));
     }
     match a.error() {
         Some("E_ALREADY_SHIPPED") => Operation::Refused("np_already_shipped"),
@@ -447,6 +454,27 @@ mod tests {
     }
 
     const SECRET: &str = "whsec_a2Vzc2FpLW5wLXNhbmRib3gtbm90aWZ5LXNlY3JldC0wMQ==";
+
+    #[test]
+    fn a_5xx_is_unclear_whatever_its_body_says() {
+        // Found by the provider_answers fuzz target (fuzz/): an NP error
+        // code in a 5xx answer was read as a refusal (or, for a status
+        // query, as "no such transaction"), i.e. "nothing happened".
+        let limit = r#"{"errors":[{"code":"E_LIMIT_EXCEEDED","message":"the shopper's unpaid total would exceed 54000 yen"}]}"#;
+        let invalid = r#"{"errors":[{"code":"E_INVALID_CUSTOMER","message":"tel"}]}"#;
+        let not_found = r#"{"errors":[{"code":"E_NOT_FOUND","message":"no such transaction"}]}"#;
+        for status in [500, 502, 503, 63944] {
+            assert!(matches!(map_screening(&answer(status, limit)), Screening::Unknown(_)), "{status}");
+            assert!(matches!(map_screening(&answer(status, invalid)), Screening::Unknown(_)), "{status}");
+            assert!(matches!(screening_outcome(map_screening(&answer(status, limit))), Outcome::Unclear { .. }), "{status}");
+            assert!(matches!(map_status(&answer(status, not_found)), TransactionStatus::Unknown(_)), "{status}");
+            let shipped = r#"{"errors":[{"code":"E_ALREADY_SHIPPED","message":"cannot cancel"}]}"#;
+            assert!(matches!(operation_outcome(map_operation(&answer(status, shipped))), Outcome::Unclear { .. }), "{status}");
+        }
+        assert_eq!(map_operation(&answer(409, include_str!("../../fixtures/np/cancel_already_shipped.json"))), Operation::Refused("np_already_shipped"));
+        assert_eq!(map_screening(&answer(422, limit)), Screening::LimitExceeded);
+        assert_eq!(map_status(&answer(404, not_found)), TransactionStatus::NotFound);
+    }
 
     #[test]
     fn maps_screening_fixtures() {

@@ -58,6 +58,8 @@ pub fn map_answer(out: &HttpOutcome) -> Outcome {
             Some(id) => Outcome::Done { id },
             None => Outcome::Unknown("succeeded without an id".into()),
         },
+        // A refusal is a 4xx: a 5xx is unclear whatever its body says.
+        ("declined", r) if !(400..500).contains(&status) => Outcome::Unknown(format!("HTTP {status} declined {r:?}")),
         ("declined", Some("insufficient_funds")) => Outcome::Refused(Code::InsufficientBalance.as_str()),
         ("declined", Some("card_not_found")) => Outcome::Refused(Code::CardNotFound.as_str()),
         ("declined", Some("card_locked")) => Outcome::Refused(Code::CardLocked.as_str()),
@@ -147,6 +149,17 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> HttpOutcome {
         HttpOutcome { status: Some(status), body: body.into(), latency_ms: 1, error: None }
+    }
+
+    /// Found by the provider_answers fuzz target (fuzz/): a decline in a
+    /// 5xx answer was read as a refusal (nothing moved).
+    #[test]
+    fn a_5xx_is_unclear_whatever_its_body_says() {
+        let body = r#"{"status":"declined","reason":"insufficient_funds","message":"x"}"#;
+        for status in [500, 503, 713] {
+            assert!(matches!(map_answer(&answer(status, body)), Outcome::Unknown(_)), "{status}");
+        }
+        assert_eq!(map_answer(&answer(402, body)), Outcome::Refused("insufficient_balance"));
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl PaymentObject {
             Some(f) if !f.service_ref.starts_with(&format!("{}-", p.id)) => {
                 refused(409, "au_return_not_current", "this au result is for another payment; nothing was changed")
             }
-            Some(f) if !f.timestamp.parse::<i64>().is_ok_and(|t| (now - t).abs() <= RESULT_WINDOW_SECONDS) => {
+            Some(f) if !f.timestamp.parse::<i64>().is_ok_and(|t| now.abs_diff(t) <= RESULT_WINDOW_SECONDS as u64) => {
                 refused(409, "au_return_not_current", "this au result is too old; nothing was changed")
             }
             Some(f) => {

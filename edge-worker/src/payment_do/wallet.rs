@@ -99,7 +99,7 @@ impl PaymentObject {
         let current = format!("{}-{}", p.id, p.attempts);
         let canonical = shared::signing::canonical_string(WALLET_RESULT_FIELDS.iter().map(|f| (*f, get(f))));
         let verified = verify_hex_mac(ctx.config.netcash.secret.as_bytes(), canonical.as_bytes(), get("signature"));
-        let fresh = get("timestamp").parse::<i64>().is_ok_and(|t| (util::now().0 - t).abs() <= RESULT_WINDOW_SECONDS);
+        let fresh = get("timestamp").parse::<i64>().is_ok_and(|t| util::now().0.abs_diff(t) <= RESULT_WINDOW_SECONDS as u64);
         if p.status != Status::Processing || get("request_id") != current || p.instrument.as_deref() != Some("NET CASH Wallet") {
             return shopper_error(409, "wallet_return_not_current", "this result is not for the running attempt; nothing was changed", None);
         }

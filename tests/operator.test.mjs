@@ -128,6 +128,46 @@ describe('operator merchant API', () => {
     assert.equal((await operator('PUT', '/operator/merchants/10009/001', { name: 'x' })).status, 404);
   });
 
+  it('every operator call is audited, refused ones too', async () => {
+    await fetch(`${worker.base}/operator/merchants`, { headers: { authorization: 'Bearer wrong' } });
+    const a = await operator('GET', '/operator/audit');
+    assert.equal(a.status, 200, a.text);
+    const refused = a.json.data.find((e) => e.path === '/operator/merchants' && !e.authorized);
+    assert.ok(refused, JSON.stringify(a.json.data.slice(0, 5)));
+    assert.equal(refused.status, 401);
+    assert.ok(a.json.data.some((e) => e.method === 'POST' && e.path === '/operator/merchants' && e.authorized && e.status === 201), 'the creation above');
+  });
+
+  it("provider contracts decide what au and NP take: WebMoney leaves au no one-time sales, the merchant's NP limit caps NP", async () => {
+    const c = await operator('POST', '/operator/merchants', {
+      merchant_id: '10007', name: 'Contract Shop', allowed_origins: ['http://127.0.0.1', 'http://localhost'],
+      contracts: { au_credit_card: true, np_limit_yen: 3000 },
+    });
+    assert.equal(c.status, 201, c.text);
+    assert.deepEqual(c.json.contracts, { au_credit_card: true, au_webmoney: false, np_limit_yen: 3000 });
+    const offered = async (overrides) => {
+      const r = await postPurchase(worker, purchase(merchant, { merchant_id: '10007', pay_method: '', terminal_type: 'pc', ...overrides }, c.json.hash_key));
+      if (r.status !== 303) return [];
+      const pay = r.headers.get('location').split('/').pop();
+      return (await api(worker, 'GET', `/pay/${pay}/session`)).json.methods.filter((m) => m.available).map((m) => m.method);
+    };
+    // With the card added, au still takes one-time sales; NP up to 3,000 yen.
+    assert.ok((await offered({ amount: '1100' })).includes('au'));
+    assert.ok((await offered({ amount: '1100' })).includes('np'));
+    assert.ok(!(await offered({ amount: '5000', tax: '0' })).includes('np'), 'over the merchant\'s NP limit');
+    // WebMoney added: the combination table leaves au no one-time charges.
+    const w = await operator('PUT', '/operator/merchants/10007/001', { contracts: { au_webmoney: true } });
+    assert.equal(w.status, 200, w.text);
+    assert.deepEqual(w.json.contracts, { au_credit_card: true, au_webmoney: true, np_limit_yen: 3000 });
+    assert.ok(!(await offered({ amount: '1100' })).includes('au'));
+    for (const bad of [{ au_webmoney: 'yes' }, { np_limit_yen: 0 }, { np_limit_yen: 1.5 }, { colour: 'red' }]) {
+      const r = await operator('PUT', '/operator/merchants/10007/001', { contracts: bad });
+      assert.equal(r.status, 422, JSON.stringify(bad));
+      assert.equal(r.json.error.code, 'invalid_contracts');
+    }
+    assert.deepEqual((await operator('GET', '/operator/merchants/10007/001')).json.contracts, { au_credit_card: true, au_webmoney: true, np_limit_yen: 3000 }, 'nothing changed');
+  });
+
   it('a suspended merchant is refused payments and changes, may still read, and is served again once resumed', async () => {
     const s = await operator('POST', '/operator/merchants/10001/001/suspend', { reason: 'unpaid fees' });
     assert.equal(s.status, 200, s.text);

@@ -393,7 +393,7 @@ async fn dispatch(
         ("POST", op @ ("/v1/payments/{payment_id}/settle" | "/v1/payments/{payment_id}/cancel" | "/v1/payments/{payment_id}/refund")) => {
             let p = own_payment(env, merchant, params[0]).await?;
             let action = op.rsplit('/').next().unwrap_or_default();
-            if let Some(refusal) = method_rule_refusal(&p, action, clock) {
+            if let Some(refusal) = method_rule_refusal(&p, action, clock, merchant) {
                 return Err(refusal);
             }
             let amount = shared::money::amount_in_body(body, &["amount"]).map_err(|e| err(400, e.code, e.message))?;
@@ -488,10 +488,17 @@ async fn resend_failed(env: &Env, db: &D1Database, merchant: &Merchant, body: &[
 /// What the method's rules (PRODUCT §2) refuse before anything is tried.
 /// `None`: the operation may go on to the payment (which still checks
 /// amounts and states).
-fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock) -> Option<ApiError> {
+fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock, merchant: &Merchant) -> Option<ApiError> {
     let _ = clock;
     Some(match (p.method, action) {
         (None, _) => err(409, "not_paid", format!("the payment is {} and has taken no money", p.status.code())),
+        // The au contract decides (the seed's combination table): with
+        // WebMoney added, au takes no refunds.
+        (Some(PayMethod::Au), "refund") if !merchant.contracts.au().refund => err(
+            422,
+            "au_refund_not_in_contract",
+            "this merchant's au Kantan Kessai contract (with WebMoney) takes no refunds; settle it with the shopper another way",
+        ),
         (Some(PayMethod::Netcash), "refund") => err(
             422,
             "refund_via_admin_tool",

@@ -86,12 +86,6 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path == "/csp-report" && req.method() == Method::Post {
         return integrity::report(req, env, config).await;
     }
-    if path == "/operator/csp-reports" && req.method() == Method::Get {
-        if !operator::authorized(&req, config) {
-            return util::json(401, &serde_json::json!({"error": {"code": "not_operator", "message": "send Authorization: Bearer <operator token>"}}));
-        }
-        return integrity::list(env, config).await;
-    }
     if path.starts_with("/operator/") {
         return operator::handle(req, env, config, path).await;
     }

@@ -19,8 +19,19 @@ pub const IMPLEMENTED: &[Method] = &[Method::Netcash, Method::Prepaid, Method::C
 
 /// au in this build: one-time purchases whose `item_name` KDDI takes (at
 /// most 20 characters; KDDI shows the first 16).
-fn au_offerable(req: &PurchaseRequest) -> bool {
-    req.pay_type == shared::methods::PayType::OneTime && shared::au::item_name_fits(&req.item_name)
+fn au_offerable(req: &PurchaseRequest, merchant: &Merchant) -> bool {
+    // What the merchant's au contract takes (the seed's combination table:
+    // with WebMoney, no one-time charges; with the card, no fixed term).
+    let au = merchant.contracts.au();
+    let by_contract = match req.pay_type {
+        shared::methods::PayType::OneTime => au.one_time,
+        shared::methods::PayType::RecurringSimple => au.recurring_simple,
+        shared::methods::PayType::RecurringFixed => au.recurring_fixed,
+    } && match req.sales_mode {
+        shared::methods::SalesMode::Auto => au.automatic_sales,
+        shared::methods::SalesMode::Specified => au.specified_sales,
+    };
+    by_contract && req.pay_type == shared::methods::PayType::OneTime && shared::au::item_name_fits(&req.item_name)
 }
 
 const MAX_BODY: usize = 16 * 1024;
@@ -50,7 +61,9 @@ fn refuse(e: PurchaseError) -> worker::Result<Response> {
 /// The methods the page shows: available ones, and those under
 /// maintenance with the reason.
 pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config: &Config, under_maintenance: &[Method]) -> Vec<Offer> {
-    let max_amounts = [(Method::Np, Yen::new(config.np.limit_yen))];
+    // The merchant's own NP limit, never above NP's.
+    let np_limit = merchant.contracts.np_limit_yen.map_or(config.np.limit_yen, |l| l.min(config.np.limit_yen));
+    let max_amounts = [(Method::Np, Yen::new(np_limit))];
     let c = Checkout {
         enabled: &merchant.methods,
         requested: &req.pay_method,
@@ -65,7 +78,7 @@ pub fn offers(merchant: &Merchant, req: &PurchaseRequest, device: Device, config
     Method::ALL
         .into_iter()
         .filter_map(|m| match availability(m, &c) {
-            Ok(()) if m == Method::Au && !au_offerable(req) => None,
+            Ok(()) if m == Method::Au && !au_offerable(req, merchant) => None,
             Ok(()) => Some(Offer { method: m, available: true, reason: None }),
             Err(Unavailable::Maintenance) => Some(Offer { method: m, available: false, reason: Some(Unavailable::Maintenance) }),
             Err(_) => None,

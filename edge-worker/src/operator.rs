@@ -27,14 +27,61 @@ pub fn authorized(req: &Request, config: &Config) -> bool {
     !config.operator_token.is_empty() && shared::signing::ct_eq(given.as_bytes(), expected.as_bytes())
 }
 
-pub async fn handle(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
-    if !authorized(&req, config) {
-        return error(401, "not_operator", "send Authorization: Bearer <operator token>");
+/// Every operator call is audited (refused ones too): when, from which IP,
+/// what, and the answer's status.
+pub async fn handle(req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
+    let ok = authorized(&req, config);
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "local".into());
+    let method = req.method().to_string();
+    let answer = if ok { handle_authorized(req, env, config, path).await? } else { error(401, "not_operator", "send Authorization: Bearer <operator token>")? };
+    let db = store::db(env, config.sandbox).await?;
+    let audited = db
+        .prepare("INSERT INTO operator_audit (id, at, ip, method, path, status, authorized) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(&[
+            util::new_id("aud").into(),
+            wasm_bindgen::JsValue::from_f64(util::now().0 as f64),
+            ip.chars().take(64).collect::<String>().into(),
+            method.into(),
+            path.chars().take(200).collect::<String>().into(),
+            wasm_bindgen::JsValue::from_f64(answer.status_code() as f64),
+            wasm_bindgen::JsValue::from_f64(ok as u8 as f64),
+        ])?
+        .run()
+        .await;
+    if let Err(e) = audited {
+        worker::console_error!("operator audit write failed: {e}");
     }
+    Ok(answer)
+}
+
+async fn handle_authorized(mut req: Request, env: &Env, config: &Config, path: &str) -> worker::Result<Response> {
     let db = store::db(env, config.sandbox).await?;
     let now = Clock::load(env, config).await?.now().0;
     match (req.method(), path) {
         (Method::Get, "/operator/maintenance") => json(200, &serde_json::json!({"data": store::maintenance_windows(&db, now).await?})),
+        (Method::Get, "/operator/csp-reports") => crate::integrity::list(env, config).await,
+        (Method::Get, "/operator/audit") => {
+            #[derive(Deserialize, serde::Serialize)]
+            struct Row {
+                id: String,
+                at: f64,
+                ip: String,
+                method: String,
+                path: String,
+                status: f64,
+                authorized: f64,
+            }
+            let rows: Vec<Row> = db
+                .prepare("SELECT id, at, ip, method, path, status, authorized FROM operator_audit ORDER BY at DESC, id DESC LIMIT 200")
+                .all()
+                .await?
+                .results()?;
+            let data: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| serde_json::json!({"id": r.id, "at": r.at as i64, "ip": r.ip, "method": r.method, "path": r.path, "status": r.status as u16, "authorized": r.authorized != 0.0}))
+                .collect();
+            json(200, &serde_json::json!({"data": data}))
+        }
         (Method::Post, "/operator/maintenance") => {
             #[derive(Deserialize)]
             #[serde(deny_unknown_fields)]
@@ -90,7 +137,29 @@ fn view(m: &Merchant) -> serde_json::Value {
         "status": if m.suspended_at.is_some() { "suspended" } else { "active" },
         "suspended_at": m.suspended_at,
         "suspend_reason": m.suspend_reason,
+        "contracts": m.contracts,
     })
+}
+
+/// `{"au_credit_card"?: bool, "au_webmoney"?: bool, "np_limit_yen"?: yen | null}`
+/// over `base`; anything else is refused.
+fn parse_contracts(v: &serde_json::Value, base: store::Contracts) -> Result<store::Contracts, (&'static str, String)> {
+    let o = v.as_object().ok_or(("invalid_contracts", "contracts is an object".to_string()))?;
+    let mut c = base;
+    for (k, x) in o {
+        match (k.as_str(), x) {
+            ("au_credit_card", serde_json::Value::Bool(b)) => c.au_credit_card = *b,
+            ("au_webmoney", serde_json::Value::Bool(b)) => c.au_webmoney = *b,
+            ("np_limit_yen", serde_json::Value::Null) => c.np_limit_yen = None,
+            ("np_limit_yen", serde_json::Value::Number(n)) if n.as_u64().is_some_and(|y| (1..=shared::money::MAX_YEN).contains(&y)) => {
+                c.np_limit_yen = n.as_u64()
+            }
+            ("au_credit_card" | "au_webmoney", _) => return Err(("invalid_contracts", format!("{k} is true or false"))),
+            ("np_limit_yen", _) => return Err(("invalid_contracts", "np_limit_yen is a whole number of yen ≥ 1, or null".into())),
+            _ => return Err(("invalid_contracts", format!("{k} is not a contract setting (au_credit_card, au_webmoney, np_limit_yen)"))),
+        }
+    }
+    Ok(c)
 }
 
 fn digits(s: &str, n: usize) -> bool {
@@ -155,9 +224,14 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
                 allowed_origins: Vec<String>,
                 enabled_methods: Option<Vec<String>>,
                 webhook_url: Option<String>,
+                contracts: Option<serde_json::Value>,
             }
             let Ok(n) = serde_json::from_slice::<New>(body) else {
-                return error(400, "invalid_body", "{merchant_id, service_id?, name, allowed_origins, enabled_methods?, webhook_url?}");
+                return error(400, "invalid_body", "{merchant_id, service_id?, name, allowed_origins, enabled_methods?, webhook_url?, contracts?}");
+            };
+            let contracts = match n.contracts.as_ref().map(|c| parse_contracts(c, store::Contracts::default())).transpose() {
+                Ok(c) => c,
+                Err(e) => return bad(e),
             };
             let service_id = n.service_id.unwrap_or_else(|| "001".into());
             if !digits(&n.merchant_id, 5) || !digits(&service_id, 3) {
@@ -204,6 +278,9 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
             if !created {
                 return error(409, "merchant_exists", "a merchant with this merchant_id and service_id exists");
             }
+            if let Some(c) = contracts {
+                store::set_contracts(db, &n.merchant_id, &service_id, &c, util::now().0).await?;
+            }
             let Some(m) = store::find_merchant(db, &n.merchant_id, &service_id).await? else {
                 return Err(worker::Error::RustError("created merchant not found".into()));
             };
@@ -228,9 +305,14 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
                         name: Option<String>,
                         allowed_origins: Option<Vec<String>>,
                         enabled_methods: Option<Vec<String>>,
+                        contracts: Option<serde_json::Value>,
                     }
                     let Ok(p) = serde_json::from_slice::<Put>(body) else {
-                        return error(400, "invalid_body", "{name?, allowed_origins?, enabled_methods?}");
+                        return error(400, "invalid_body", "{name?, allowed_origins?, enabled_methods?, contracts?}");
+                    };
+                    let contracts = match p.contracts.as_ref().map(|c| parse_contracts(c, m.contracts)).transpose() {
+                        Ok(c) => c,
+                        Err(e) => return bad(e),
                     };
                     let mut m = m;
                     if let Some(name) = p.name {
@@ -252,7 +334,13 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
                             Err(e) => return bad(e),
                         };
                     }
+                    if let Some(c) = contracts {
+                        m.contracts = c;
+                    }
                     store::save_merchant(db, &m).await?;
+                    if let Some(c) = contracts {
+                        store::set_contracts(db, &m.merchant_id, &m.service_id, &c, util::now().0).await?;
+                    }
                     json(200, &view(&m))
                 }
                 (Method::Post, ["suspend"]) => {

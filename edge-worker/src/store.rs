@@ -33,6 +33,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
     ("0002_merchant_suspensions.sql", include_str!("../migrations/0002_merchant_suspensions.sql")),
     ("0003_csp_reports.sql", include_str!("../migrations/0003_csp_reports.sql")),
+    ("0004_merchant_contracts.sql", include_str!("../migrations/0004_merchant_contracts.sql")),
+    ("0005_operator_audit.sql", include_str!("../migrations/0005_operator_audit.sql")),
 ];
 
 /// wrangler's migrations table, spelled as wrangler creates it.
@@ -119,6 +121,26 @@ pub struct Merchant {
     /// When an operator suspended the merchant (real Unix seconds), if so.
     pub suspended_at: Option<i64>,
     pub suspend_reason: Option<String>,
+    /// Provider contract settings (operators set them).
+    pub contracts: Contracts,
+}
+
+/// A merchant's provider contracts, as operators set them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Contracts {
+    /// The au Kantan Kessai contract adds the credit card.
+    pub au_credit_card: bool,
+    /// The au Kantan Kessai contract adds WebMoney.
+    pub au_webmoney: bool,
+    /// This merchant's NP postpaid limit (else `NP_LIMIT_YEN`).
+    pub np_limit_yen: Option<u64>,
+}
+
+impl Contracts {
+    /// What au takes for this merchant (the seed's combination table).
+    pub fn au(&self) -> shared::au::Capabilities {
+        shared::au::capabilities(self.au_credit_card, self.au_webmoney)
+    }
 }
 
 impl std::fmt::Debug for Merchant {
@@ -151,6 +173,9 @@ struct MerchantRow {
     previous_until: Option<f64>,
     suspended_at: Option<f64>,
     suspend_reason: Option<String>,
+    au_credit_card: Option<f64>,
+    au_webmoney: Option<f64>,
+    np_limit_yen: Option<f64>,
 }
 
 fn corrupt(what: &str) -> worker::Error {
@@ -196,8 +221,10 @@ fn forget_merchant(merchant_id: &str, service_id: &str) {
 pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str) -> worker::Result<Option<Merchant>> {
     let row: Option<MerchantRow> = db
         .prepare(
-            "SELECT m.*, s.suspended_at AS suspended_at, s.reason AS suspend_reason FROM merchants m
+            "SELECT m.*, s.suspended_at AS suspended_at, s.reason AS suspend_reason,
+                    c.au_credit_card AS au_credit_card, c.au_webmoney AS au_webmoney, c.np_limit_yen AS np_limit_yen FROM merchants m
              LEFT JOIN merchant_suspensions s ON s.merchant_id = m.merchant_id AND s.service_id = m.service_id
+             LEFT JOIN merchant_contracts c ON c.merchant_id = m.merchant_id AND c.service_id = m.service_id
              WHERE m.merchant_id = ?1 AND m.service_id = ?2",
         )
         .bind(&[merchant_id.into(), service_id.into()])?
@@ -229,7 +256,32 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
         previous_until,
         suspended_at: r.suspended_at.map(|t| t as i64),
         suspend_reason: r.suspend_reason,
+        contracts: Contracts {
+            au_credit_card: r.au_credit_card.is_some_and(|v| v != 0.0),
+            au_webmoney: r.au_webmoney.is_some_and(|v| v != 0.0),
+            np_limit_yen: r.np_limit_yen.map(|v| v as u64),
+        },
     }))
+}
+
+/// Sets a merchant's provider contracts.
+pub async fn set_contracts(db: &D1Database, merchant_id: &str, service_id: &str, c: &Contracts, now: i64) -> worker::Result<()> {
+    forget_merchant(merchant_id, service_id);
+    db.prepare(
+        "INSERT OR REPLACE INTO merchant_contracts (merchant_id, service_id, au_credit_card, au_webmoney, np_limit_yen, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&[
+        merchant_id.into(),
+        service_id.into(),
+        JsValue::from_f64(c.au_credit_card as u8 as f64),
+        JsValue::from_f64(c.au_webmoney as u8 as f64),
+        c.np_limit_yen.map(|v| JsValue::from_f64(v as f64)).unwrap_or(JsValue::NULL),
+        JsValue::from_f64(now as f64),
+    ])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// A new merchant as an operator creates it (PRODUCT §10): its keys were
@@ -590,14 +642,15 @@ mod tests {
     #[test]
     fn migrations_split_into_idempotent_statements() {
         let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
-        assert_eq!(all.len(), 15, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports");
+        assert_eq!(all.len(), 18, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit");
         for s in &all {
             assert!(!s.contains(';') && !s.contains("--"), "{s}");
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
         }
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_suspensions")));
         assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS idempotency"));
-        assert!(all.last().unwrap().starts_with("CREATE TABLE IF NOT EXISTS csp_reports"));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_contracts")));
+        assert!(all.last().unwrap().starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at"));
         // Names are wrangler's: NNNN_name.sql, in order.
         let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
         let mut sorted = names.clone();

@@ -88,7 +88,8 @@ after(async () => {
 
 let seq = 0;
 const uniq = () => `${Date.now() % 1e8}`.padStart(8, '0') + String(++seq).padStart(4, '0');
-const netcashId = () => `MONEY${uniq()}X`.slice(0, 16);
+// Ends with a letter: never a test value (IDs ending 0000 or 9999 are refused by design).
+const netcashId = () => `MONEY${uniq().slice(-10)}X`;
 const prepaidCard = () => `7${uniq()}123`.slice(0, 16);
 const netcashBalance = async (id) => (await api(worker, 'GET', `/sandbox/netcash/ids/${id}`)).json.balance;
 const prepaidBalance = async (n) => (await api(worker, 'GET', `/sandbox/prepaid/cards/${n}`)).json.balance;

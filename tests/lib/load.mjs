@@ -28,7 +28,7 @@ function shopper(method) {
   const n = uniq();
   switch (method) {
     case 'netcash': {
-      const id = `LOAD${n}`.slice(0, 16).padEnd(16, 'A');
+      const id = `LOAD${n.slice(-11)}A`;
       return { body: { netcash_id: id }, ledger: async (w) => 10000 - (await api(w, 'GET', `/sandbox/netcash/ids/${id}`)).json.balance };
     }
     case 'prepaid': {

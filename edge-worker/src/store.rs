@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_csp_reports.sql", include_str!("../migrations/0003_csp_reports.sql")),
     ("0004_merchant_contracts.sql", include_str!("../migrations/0004_merchant_contracts.sql")),
     ("0005_operator_audit.sql", include_str!("../migrations/0005_operator_audit.sql")),
+    ("0006_admin_lockouts.sql", include_str!("../migrations/0006_admin_lockouts.sql")),
 ];
 
 /// wrangler's migrations table, spelled as wrangler creates it.
@@ -642,7 +643,7 @@ mod tests {
     #[test]
     fn migrations_split_into_idempotent_statements() {
         let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
-        assert_eq!(all.len(), 18, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit");
+        assert_eq!(all.len(), 19, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts");
         for s in &all {
             assert!(!s.contains(';') && !s.contains("--"), "{s}");
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
@@ -650,7 +651,8 @@ mod tests {
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_suspensions")));
         assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS idempotency"));
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_contracts")));
-        assert!(all.last().unwrap().starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at"));
+        assert!(all.iter().any(|s| s.starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at")));
+        assert!(all.last().unwrap().starts_with("CREATE TABLE IF NOT EXISTS admin_lockouts"));
         // Names are wrangler's: NNNN_name.sql, in order.
         let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
         let mut sorted = names.clone();

@@ -28,7 +28,10 @@ impl Integrity {
     /// ` integrity="…"` for an asset, or nothing when the build wrote none.
     pub fn attr(&self, path: &str) -> String {
         match self.0.get(path) {
-            Some(h) if h.starts_with("sha384-") || h.starts_with("sha256-") => format!(" integrity=\"{}\"", crate::html::escape(h)),
+            // Only an SRI hash (algorithm and base64): nothing to escape.
+            Some(h) if (h.starts_with("sha384-") || h.starts_with("sha256-")) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=-".contains(&b)) => {
+                format!(" integrity=\"{h}\"")
+            }
             _ => String::new(),
         }
     }
@@ -149,5 +152,6 @@ mod tests {
         assert_eq!(i.attr("/x.js"), "", "only SRI algorithms");
         assert_eq!(i.attr("/pkg/widget.js"), "");
         assert_eq!(Integrity::parse("not json").attr("/boot.js"), "");
+        assert_eq!(Integrity::parse(r#"{"/boot.js":"sha384-a\"><script>"}"#).attr("/boot.js"), "", "never markup");
     }
 }

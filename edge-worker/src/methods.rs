@@ -20,7 +20,7 @@ use crate::connectors::Outcome;
 use shared::codes::Code;
 use shared::journal::OpKind;
 use crate::connectors::cybersource::{self, Cybersource};
-use crate::connectors::au::{Au, OpOutcome};
+use crate::connectors::au::Au;
 use crate::connectors::netcash::{DebitOutcome, Netcash};
 use crate::connectors::np::{self, Np};
 use crate::connectors::prepaid::{self, Prepaid};
@@ -223,30 +223,6 @@ pub fn refusal_message(code: &str) -> &'static str {
     }
 }
 
-fn card_op(out: cybersource::OpOutcome) -> Outcome {
-    match out {
-        cybersource::OpOutcome::Done { id } => Outcome::Done { id },
-        cybersource::OpOutcome::Refused(code) => Outcome::Refused { code },
-        cybersource::OpOutcome::Unknown(why) => Outcome::Unclear { why },
-    }
-}
-
-fn au_result(out: OpOutcome) -> Outcome {
-    match out {
-        OpOutcome::Done { id } => Outcome::Done { id },
-        OpOutcome::Refused(code) => Outcome::Refused { code },
-        OpOutcome::Unknown(why) => Outcome::Unclear { why },
-    }
-}
-
-fn np_result(out: np::Operation) -> Outcome {
-    match out {
-        np::Operation::Done { id } => Outcome::Done { id },
-        np::Operation::Refused(code) => Outcome::Refused { code: code.to_string() },
-        np::Operation::Unknown(why) => Outcome::Unclear { why },
-    }
-}
-
 /// Whether the provider can undo a captured payment when the merchant
 /// rejects it (PRODUCT §2: NET CASH cannot).
 pub fn can_roll_back(method: Method) -> bool {
@@ -257,10 +233,10 @@ pub fn can_roll_back(method: Method) -> bool {
 /// the shipment that fixes the sale. `key` makes a repeat the same request.
 pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Outcome {
     match method {
-        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).capture(provider_ref, key, amount.get()).await),
-        Method::Au => au_result((Au { endpoint: &config.au }).capture(provider_ref, key, amount.get()).await),
+        Method::Card => (Cybersource { endpoint: &config.cybersource }).capture_outcome(provider_ref, key, amount.get()).await,
+        Method::Au => (Au { endpoint: &config.au }).capture_outcome(provider_ref, key, amount.get()).await,
         // NP fixes the sale for the billed amount: the API sends the whole.
-        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).ship(provider_ref, key).await),
+        Method::Np => (Np { endpoint: &config.np.endpoint }).ship_outcome(provider_ref, key).await,
         _ => Outcome::Refused { code: "not_settleable".into() },
     }
 }
@@ -269,9 +245,9 @@ pub async fn settle(config: &Config, method: Method, provider_ref: &str, key: &s
 pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str) -> Outcome {
     match method {
         // CyberSource cancels an uncaptured authorization with an authorization reversal.
-        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).reverse_authorization(provider_ref, key).await),
-        Method::Au => au_result((Au { endpoint: &config.au }).cancel(provider_ref, key).await),
-        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).cancel(provider_ref, key).await),
+        Method::Card => (Cybersource { endpoint: &config.cybersource }).reverse_authorization_outcome(provider_ref, key).await,
+        Method::Au => (Au { endpoint: &config.au }).cancel_outcome(provider_ref, key).await,
+        Method::Np => (Np { endpoint: &config.np.endpoint }).cancel_outcome(provider_ref, key).await,
         _ => Outcome::Refused { code: "not_cancellable".into() },
     }
 }
@@ -280,15 +256,11 @@ pub async fn void(config: &Config, method: Method, provider_ref: &str, key: &str
 /// call idempotent at the provider.
 pub async fn refund(config: &Config, method: Method, provider_ref: &str, key: &str, amount: Yen) -> Outcome {
     match method {
-        Method::Prepaid => match (Prepaid { endpoint: &config.prepaid }).refund(provider_ref, key, amount.get()).await {
-            prepaid::Outcome::Done { id } => Outcome::Done { id },
-            prepaid::Outcome::Refused(code) => Outcome::Refused { code: code.to_string() },
-            prepaid::Outcome::Unknown(why) => Outcome::Unclear { why },
-        },
+        Method::Prepaid => (Prepaid { endpoint: &config.prepaid }).refund_outcome(provider_ref, key, amount.get()).await,
         Method::Netcash => Outcome::Refused { code: "refund_via_admin_tool".into() },
-        Method::Card => card_op((Cybersource { endpoint: &config.cybersource }).refund(provider_ref, key, amount.get()).await),
-        Method::Au => au_result((Au { endpoint: &config.au }).refund(provider_ref, key, amount.get()).await),
-        Method::Np => np_result((Np { endpoint: &config.np.endpoint }).refund(provider_ref, key, amount.get()).await),
+        Method::Card => (Cybersource { endpoint: &config.cybersource }).refund_outcome(provider_ref, key, amount.get()).await,
+        Method::Au => (Au { endpoint: &config.au }).refund_outcome(provider_ref, key, amount.get()).await,
+        Method::Np => (Np { endpoint: &config.np.endpoint }).refund_outcome(provider_ref, key, amount.get()).await,
     }
 }
 
@@ -316,11 +288,7 @@ pub async fn operation_status(config: &Config, method: Method, kind: OpKind, pro
 
 /// Queues a NET CASH refund into the weekly batch; `refund_id` is its key.
 pub async fn batch_refund(config: &Config, refund_id: &str, transaction_id: &str, amount: Yen, payout_date: &str) -> Outcome {
-    match (Netcash { endpoint: &config.netcash }).request_refund(refund_id, transaction_id, amount.get(), payout_date).await {
-        Ok(()) => Outcome::Done { id: refund_id.to_string() },
-        Err(why) if why.starts_with("no clear answer") || why.starts_with("HTTP 5") => Outcome::Unclear { why },
-        Err(code) => Outcome::Refused { code },
-    }
+    (Netcash { endpoint: &config.netcash }).refund_outcome(refund_id, transaction_id, amount.get(), payout_date).await
 }
 
 /// Asks the provider what became of an attempt whose answer was unclear
@@ -328,12 +296,7 @@ pub async fn batch_refund(config: &Config, refund_id: &str, transaction_id: &str
 /// `NotFound`/`Refused`: nothing was taken; `Unclear`: ask again later.
 pub async fn attempt_status(config: &Config, method: Method, request_id: &str, sales_mode: SalesMode, amount: Yen) -> Outcome {
     match method {
-        Method::Netcash => match (Netcash { endpoint: &config.netcash }).status(request_id).await {
-            DebitOutcome::Approved { transaction_id } => Outcome::Done { id: transaction_id },
-            DebitOutcome::Refused(r) => Outcome::Refused { code: r.code().to_string() },
-            DebitOutcome::NotFound => Outcome::NotFound,
-            DebitOutcome::Unknown(why) => Outcome::Unclear { why },
-        },
+        Method::Netcash => (Netcash { endpoint: &config.netcash }).debit_status(request_id).await,
         Method::Prepaid => (Prepaid { endpoint: &config.prepaid }).charge_status(request_id).await,
         // NP: the registration by our shop transaction id (held: ask again).
         Method::Np => (Np { endpoint: &config.np.endpoint }).transaction_outcome(request_id).await,

@@ -526,12 +526,6 @@ pub async fn payment_record<T: serde::de::DeserializeOwned>(db: &D1Database, pay
     }
 }
 
-pub async fn payment_exists(db: &D1Database, payment_id: &str) -> worker::Result<bool> {
-    let row: Option<serde_json::Value> =
-        db.prepare("SELECT payment_id FROM payments WHERE payment_id = ?1").bind(&[payment_id.into()])?.first(None).await?;
-    Ok(row.is_some())
-}
-
 /// The au OpenID linked to a merchant's `cust_code`, if any.
 pub async fn au_open_id(db: &D1Database, merchant_id: &str, service_id: &str, cust_code: &str) -> worker::Result<Option<String>> {
     db.prepare("SELECT open_id FROM au_links WHERE merchant_id = ?1 AND service_id = ?2 AND cust_code = ?3")

@@ -278,10 +278,6 @@ impl Au<'_> {
         map_operation_status(&self.call(Method::Get, &path, String::new()).await)
     }
 
-    /// [`Au::status`] as an [`Outcome`].
-    pub async fn payment_outcome(&self, transaction_id: &str) -> Outcome {
-        payment_outcome_of(self.status(transaction_id).await, transaction_id)
-    }
 
     async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
         let headers = signed_headers("au", self.endpoint, method.as_ref(), path, &body);

@@ -633,22 +633,6 @@ impl Cybersource<'_> {
         map_search(&self.call("/tss/v2/searches", body).await)
     }
 
-    /// [`Cybersource::authorize`] as an [`Outcome`]: `Done` with the
-    /// payment id. An authorization that must not stand is reversed here
-    /// and is `Refused`.
-    pub async fn authorize_outcome(&self, reference: &str, card: &CardDetails, amount: u64, capture: bool) -> Outcome {
-        match self.authorize(reference, card, amount, capture).await {
-            AuthOutcome::Approved { id } => Outcome::Done { id },
-            AuthOutcome::Refused { code, .. } => Outcome::Refused { code: code.to_string() },
-            AuthOutcome::MustVoid { id, code, why } => {
-                if let OpOutcome::Refused(e) | OpOutcome::Unknown(e) = self.reverse_authorization(&id, &format!("{reference}-reversal")).await {
-                    worker::console_error!("reversal of {id} for {reference} ({why}) failed: {e}; it expires at the issuer");
-                }
-                Outcome::Refused { code: code.to_string() }
-            }
-            AuthOutcome::Unknown(why) => Outcome::Unclear { why },
-        }
-    }
 
     /// [`Cybersource::capture`] as an [`Outcome`].
     pub async fn capture_outcome(&self, payment_id: &str, key: &str, amount: u64) -> Outcome {
@@ -660,10 +644,6 @@ impl Cybersource<'_> {
         op_outcome(self.refund(payment_id, key, amount).await)
     }
 
-    /// [`Cybersource::void`] (of a capture) as an [`Outcome`].
-    pub async fn void_outcome(&self, payment_id: &str, key: &str) -> Outcome {
-        op_outcome(self.void(payment_id, key).await)
-    }
 
     /// [`Cybersource::reverse_authorization`] as an [`Outcome`].
     pub async fn reverse_authorization_outcome(&self, payment_id: &str, key: &str) -> Outcome {

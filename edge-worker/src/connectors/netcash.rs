@@ -174,29 +174,6 @@ impl Netcash<'_> {
         }
     }
 
-    /// Queues a refund into NET CASH's weekly batch. `Ok` carries nothing:
-    /// the payout is notified later.
-    pub async fn request_refund(&self, refund_id: &str, transaction_id: &str, amount: u64, payout_date: &str) -> Result<(), String> {
-        let body = serde_json::json!({
-            "merchant_code": self.endpoint.merchant_code,
-            "refund_id": refund_id,
-            "transaction_id": transaction_id,
-            "amount": amount,
-            "payout_date": payout_date,
-        })
-        .to_string();
-        let out = self.call(Method::Post, "/api/v1/refunds", body).await;
-        match (out.status, serde_json::from_str::<DebitResponse>(&out.body)) {
-            (Some(200 | 201), Ok(r)) if r.result == "OK" => Ok(()),
-            (Some(s), Ok(r)) => Err(format!("HTTP {s} {}", r.error_code.unwrap_or_default())),
-            (s, _) => Err(format!("no clear answer ({s:?} {})", out.error.unwrap_or_default())),
-        }
-    }
-
-    /// [`Netcash::debit`] as an [`Outcome`].
-    pub async fn debit_outcome(&self, request_id: &str, netcash_id: &str, amount: u64) -> Outcome {
-        debit_outcome_of(self.debit(request_id, netcash_id, amount).await)
-    }
 
     /// [`Netcash::status`] as an [`Outcome`]: what became of the debit
     /// sent with `request_id` (`NotFound`: NET CASH never saw it).

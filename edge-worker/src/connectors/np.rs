@@ -312,10 +312,6 @@ impl Np<'_> {
         self.operation(np_transaction_id, "refunds", key, Some(amount)).await
     }
 
-    /// [`Np::register`] as an [`Outcome`].
-    pub async fn register_outcome(&self, order: &Order<'_>, buyer: &Buyer) -> Outcome {
-        screening_outcome(self.register(order, buyer).await)
-    }
 
     /// What NP says of a transaction (NP's id, or our shop transaction id
     /// of the registration) as an [`Outcome`].

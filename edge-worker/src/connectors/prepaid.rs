@@ -115,11 +115,6 @@ impl Prepaid<'_> {
         map_answer(&self.call(Method::Post, &format!("/v2/charges/{charge_id}/refunds"), body).await)
     }
 
-    /// [`Prepaid::charge`] as the connectors' [`ProviderOutcome`].
-    pub async fn charge_outcome(&self, key: &str, card_number: &str, amount: u64) -> ProviderOutcome {
-        outcome_of(self.charge(key, card_number, amount).await)
-    }
-
     /// [`Prepaid::refund`] as the connectors' [`ProviderOutcome`].
     pub async fn refund_outcome(&self, charge_id: &str, key: &str, amount: u64) -> ProviderOutcome {
         outcome_of(self.refund(charge_id, key, amount).await)

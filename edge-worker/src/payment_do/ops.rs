@@ -419,7 +419,7 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
             let _ = p.apply(input, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
         }
         OpOutcome::Failed { code } => {
-            p.last_error = Some(if code == Code::ProviderUnavailable.as_str() { code.clone() } else { code.clone() });
+            p.last_error = Some(code.clone());
             let _ = p.apply(Input::AttemptRefused, &format!("the provider says the attempt {} took nothing ({code})", op.key), now);
         }
         OpOutcome::Unclear { why } => p.journal.checked_again(&op.id, why, now),

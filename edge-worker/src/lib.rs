@@ -6,7 +6,11 @@
 //!   (NP postpaid's screening decisions);
 //! * `/sandbox/<provider>/…` — provider sandboxes (sandbox mode only);
 //! * `/demo…` — the demo shop of the sandbox merchant (sandbox mode only);
+//! * `/subscriptions/{token}` — a shopper's subscription page (cancel);
 //! * `/health` — liveness, also the trivial route of the benchmark.
+//!
+//! Besides requests: the cron sweep (`scheduled`) and the billing queue's
+//! consumer (`queue`, `subscription_do::billing`).
 //!
 //! Static files (`static/`) are served by the assets binding before this
 //! code runs.
@@ -29,10 +33,13 @@ mod payment_do;
 mod provider_in;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod seal;
 mod store;
+mod subscription_do;
 mod util;
 
 pub use payment_do::PaymentObject;
+pub use subscription_do::SubscriptionObject;
 #[cfg(feature = "sandbox")]
 pub use sandbox::SandboxObject;
 
@@ -95,6 +102,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if let Some(rest) = path.strip_prefix("/provider/") {
         return provider_in::route(req, env, config, rest).await;
     }
+    if let Some(token) = path.strip_prefix("/subscriptions/") {
+        return subscription_do::page::route(req, env, config, token).await;
+    }
     if let Some(rest) = path.strip_prefix("/pay/") {
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
@@ -109,6 +119,18 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         #[cfg(feature = "sandbox-clock")]
         if path == "/__sandbox/clock" {
             return sandbox_clock(req, env, config).await;
+        }
+        // A billing queue message delivered by hand (a redelivery, as the
+        // queue may do): tests prove it charges nobody twice.
+        #[cfg(feature = "sandbox-clock")]
+        if path == "/__sandbox/billing" && req.method() == Method::Post {
+            let mut req = req;
+            let Ok(m) = req.json::<subscription_do::billing::Message>().await else {
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "a billing queue message"}}));
+            };
+            let db = store::db(env, true).await?;
+            subscription_do::billing::consume(env, &db, &m).await?;
+            return util::json(200, &serde_json::json!({"ok": true}));
         }
         if let Some(rest) = path.strip_prefix("/sandbox/") {
             let (provider, rest) = rest.split_once('/').map(|(p, r)| (p, format!("/{r}"))).unwrap_or((rest, "/".into()));
@@ -146,7 +168,30 @@ async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
             worker::console_error!("sweep {id}: {e}");
         }
     }
+    // The monthly run (and every retry day's): through the billing queue.
+    if let Err(e) = subscription_do::billing::start_run(env, &db, clock.now().0).await {
+        worker::console_error!("starting the billing run: {e}");
+    }
     Ok(due.len())
+}
+
+/// The billing queue's consumer: each message on its own (acknowledged
+/// when done, retried by the queue when it failed).
+#[event(queue)]
+async fn queue(batch: worker::MessageBatch<subscription_do::billing::Message>, env: Env, _ctx: Context) -> worker::Result<()> {
+    use worker::MessageExt;
+    let config = config::Config::from_env(&env)?;
+    let db = store::db(&env, config.sandbox).await?;
+    for m in batch.messages()? {
+        match subscription_do::billing::consume(&env, &db, m.body()).await {
+            Ok(()) => m.ack(),
+            Err(e) => {
+                worker::console_error!("billing message {:?} failed: {e}", m.body());
+                m.retry();
+            }
+        }
+    }
+    Ok(())
 }
 
 #[event(scheduled)]

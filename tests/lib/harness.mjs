@@ -164,6 +164,7 @@ export const PRODUCTION_SECRETS = {
   NP_API_SECRET: 'prod-test-np-0123456789abcdef',
   NP_NOTIFY_SECRET: 'whsec_cHJvZC10ZXN0LW5wLW5vdGlmeS1zZWNyZXQtMDE=',
   OPERATOR_TOKEN: 'prod-test-operator-token-0123456789',
+  SUBSCRIPTION_SECRET: 'prod-test-subscription-secret-0123456789',
 };
 
 /**

@@ -311,6 +311,7 @@ const PRODUCTION_SECRETS: &[&str] = &[
     "NP_API_SECRET",
     "NP_NOTIFY_SECRET",
     "OPERATOR_TOKEN",
+    "SUBSCRIPTION_SECRET",
 ];
 
 /// `edge-worker/.dev.vars.production` (gitignored): local stand-ins for the

@@ -125,6 +125,12 @@ impl PaymentObject {
         let c = &ctx.config;
         let Some(method) = p.method else { return OpOutcome::Failed { code: "no_method".into() } };
         if op.kind == OpKind::Attempt {
+            if let Some(o) = super::recurring::charge_status(ctx, p, &op.key).await {
+                return match o {
+                    Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
+                    o => outcome_of(o),
+                };
+            }
             return match methods::attempt_status(c, method, &op.key, p.sales_mode, op.amount).await {
                 Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
                 o => outcome_of(o),
@@ -412,8 +418,10 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
             p.paid_at = Some(now);
             // NP approved a screening (the sale is fixed by the shipment
             // report); card specified sales are authorizations.
-            let input = match (p.method, p.sales_mode) {
-                (Some(Method::Np), _) | (Some(Method::Card), shared::methods::SalesMode::Specified) => Input::Authorized { amount: p.amount },
+            let input = match (p.method, p.sales_mode, &p.recurring) {
+                // A fixed-term purchase at au is specified sales; a monthly charge automatic.
+                (Some(Method::Au), _, Some(super::Recurring::Charge { period: None, .. })) => Input::Authorized { amount: p.amount },
+                (Some(Method::Np), _, _) | (Some(Method::Card), shared::methods::SalesMode::Specified, _) => Input::Authorized { amount: p.amount },
                 _ => Input::Captured { amount: p.amount },
             };
             let _ = p.apply(input, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
@@ -421,6 +429,7 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
         OpOutcome::Failed { code } => {
             p.last_error = Some(code.clone());
             let _ = p.apply(Input::AttemptRefused, &format!("the provider says the attempt {} took nothing ({code})", op.key), now);
+            p.charge_refused(code, now);
         }
         OpOutcome::Unclear { why } => p.journal.checked_again(&op.id, why, now),
     }

@@ -118,6 +118,11 @@ describe('monthly (simple) billing with au', () => {
     assert.equal(event.payload.data.subscription.subscription_id, sub.subscription_id);
     assert.equal(event.payload.data.subscription_url, sub.management_url);
     assert.equal((await continuation(reg.tx)).active, true);
+    // The first month's charge is refundable from the 1st of the next month.
+    const early = await signedApi(worker, 'POST', `/v1/payments/${reg.pay}/refund`, {}, { headers: { 'idempotency-key': unique('r') } });
+    assert.equal(early.status, 422, early.text);
+    assert.equal(early.json.error.code, 'refund_not_yet_allowed');
+    assert.match(early.json.error.message, /2027-02-01/);
   });
 
   it('bills on the 1st in JST, exactly once per cycle across two 1sts, each with a verified webhook', async () => {
@@ -144,6 +149,10 @@ describe('monthly (simple) billing with au', () => {
     const ledger = await continuation(reg.tx);
     assert.equal(ledger.charges.length, 2, JSON.stringify(ledger.charges));
     assert.ok(ledger.charges.every((c) => c.result === 'captured' && c.amount === 980));
+    // In March the first month's charge (January) may be refunded.
+    const refund = await signedApi(worker, 'POST', `/v1/payments/${reg.pay}/refund`, {}, { headers: { 'idempotency-key': unique('r') } });
+    assert.equal(refund.status, 200, refund.text);
+    assert.equal(refund.json.status, 'refunded');
   });
 
   it('charges nobody twice: a doubled cron and redelivered queue messages find the same cycle', async () => {
@@ -331,6 +340,43 @@ describe('monthly billing with NP postpaid: a new NP transaction each cycle', ()
     assert.equal(shipped.status, 200, shipped.text);
     assert.equal(shipped.json.status, 'paid');
     assert.equal((await api(worker, 'GET', `/sandbox/np/transactions/${jul.c.tracking_id}-1`)).json.sold_amount, 1500);
+  });
+});
+
+describe('registering on the hosted page in Chromium (360 px)', () => {
+  it('NP fixed term: the page says it is a subscription charging nothing now, takes the buyer, and signs up', async () => {
+    const cust = unique('np-fixed');
+    const key = unique('shop');
+    merchant.pages.set(key, purchase(merchant, { pay_method: 'np', pay_type: 'recurring_fixed', cust_code: cust, item_name: 'お米定期便 毎月20日請求', amount: '4000', tax: '296' }));
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'ja-JP' });
+    const page = await ctx.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${merchant.base}/shop/${key}`);
+    await page.waitForURL(/\/pay\/pay_/);
+    await page.locator('#np-name').waitFor({ state: 'visible' });
+    assert.equal(await page.textContent('#recurring-note'), '継続課金：ご利用に応じてショップから請求されます（今回のお支払いはありません）');
+    await page.locator('#np-name').fill('佐藤 花子');
+    await page.locator('#np-kana').fill('サトウ ハナコ');
+    await page.locator('#np-postal-code').fill('150-0001');
+    await page.locator('#np-address').fill('東京都渋谷区神宮前1-2-3');
+    await page.locator('#np-phone').fill('03-1234-5678');
+    await page.locator('#np-email').fill(`hanako${Date.now()}@example.jp`);
+    await page.screenshot({ path: join(ARTIFACTS, 'recurring-np-fixed-360.png'), fullPage: true });
+    await page.locator('#pay-button').click();
+    await page.waitForURL(`${merchant.base}/success`);
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.deepEqual(problems, []);
+    await ctx.close();
+    const row = await registered(cust);
+    assert.equal(row.kind, 'fixed');
+    assert.equal(row.method, 'np');
+    // A purchase is a new NP transaction with its own screening.
+    const r = await signedApi(worker, 'POST', `/v1/subscriptions/${row.subscription_id}/purchases`, { amount: 4000 }, { headers: { 'idempotency-key': unique('rice') } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.payment.method, 'np');
+    assert.equal(r.json.payment.status, 'authorized');
+    assert.equal((await api(worker, 'GET', `/sandbox/np/transactions/${r.json.payment.tracking_id}-1`)).json.status, 'approved');
   });
 });
 

@@ -253,6 +253,8 @@ impl PaymentObject {
                     "now": now,
                     "last_error": p.last_error.as_ref().map(|c| serde_json::json!({"code": c})),
                     "next": p.next_url(),
+                    "recurring": p.recurring_kind().map(|_| p.pay_type.code()),
+                    "charge_now": p.charged_at_registration(),
                 }),
             )
             }

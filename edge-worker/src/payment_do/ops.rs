@@ -93,6 +93,11 @@ impl PaymentObject {
                 if let Some(r) = rule.and_then(|op| au::rule_refusal(p, op, now)) {
                     return Err(refused(422, r.code(), r.message()));
                 }
+                if body.kind == OpKind::Refund {
+                    if let Some(r) = p.monthly_refund_refusal(now) {
+                        return Err(refused(422, r.code(), r.message()));
+                    }
+                }
                 let key = body.key.clone().unwrap_or_else(|| util::new_id("op"));
                 begin(p, body.kind, Origin::Merchant, amount, key, t)
             })

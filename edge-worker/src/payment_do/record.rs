@@ -293,6 +293,20 @@ impl Payment {
     }
 
 
+    /// A monthly subscription's refund window (PRODUCT §6, au seed "Period
+    /// for refund"): a charge until the last day of the month after next;
+    /// the first month's charge, made at registration, only from the 1st of
+    /// the following month.
+    pub fn monthly_refund_refusal(&self, now: UnixTime) -> Option<shared::recurring::RefundRefusal> {
+        let charged = UnixTime(self.paid_at?);
+        let first_month = match &self.recurring {
+            Some(Recurring::Registration { kind: Kind::Simple, charges_now: true, .. }) => true,
+            Some(Recurring::Charge { period: Some(_), .. }) => false,
+            _ => return None,
+        };
+        shared::recurring::check_simple_refund(charged, first_month, now).err()
+    }
+
     /// What a checkout charges: its amount, except a recurring registration
     /// that only records consent (0).
     pub fn charged_at_registration(&self) -> Yen {

@@ -132,6 +132,31 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
             subscription_do::billing::consume(env, &db, &m).await?;
             return util::json(200, &serde_json::json!({"ok": true}));
         }
+        // Bulk subscriptions for the billing benchmark and the scale test,
+        // and how a run stands.
+        #[cfg(feature = "sandbox-clock")]
+        if path == "/__sandbox/subscriptions" {
+            let now = clock::Clock::load(env, config).await?.now().0;
+            if req.method() == Method::Get {
+                let db = store::db(env, true).await?;
+                return util::json(200, &subscription_do::billing::status(&db, now).await?);
+            }
+            #[derive(serde::Deserialize)]
+            struct Seed {
+                prefix: String,
+                count: u32,
+                amount: u64,
+            }
+            let mut req = req;
+            let Ok(s) = req.json::<Seed>().await else {
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "{prefix, count, amount}"}}));
+            };
+            if s.count > 500 || s.amount == 0 || s.prefix.is_empty() || s.prefix.len() > 20 || !s.prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return util::json(422, &serde_json::json!({"error": {"code": "invalid_seed", "message": "count at most 500, amount > 0, prefix 1-20 letters or digits"}}));
+            }
+            let n = subscription_do::billing::seed(env, config, now, &s.prefix, s.count, s.amount).await?;
+            return util::json(201, &serde_json::json!({"seeded": n}));
+        }
         if let Some(rest) = path.strip_prefix("/sandbox/") {
             let (provider, rest) = rest.split_once('/').map(|(p, r)| (p, format!("/{r}"))).unwrap_or((rest, "/".into()));
             return sandbox::route(req, env, provider, &rest).await;

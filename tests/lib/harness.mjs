@@ -220,6 +220,8 @@ export async function startWorker({ vars = {}, stateDir, production = false, wai
   return {
     base,
     port,
+    /** The process group of wrangler and workerd (CPU accounting in the bench). */
+    pgid: child.pid,
     stateDir: persist,
     log: () => log,
     /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */

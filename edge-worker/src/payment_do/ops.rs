@@ -245,7 +245,9 @@ impl PaymentObject {
             let Some(op) = p.journal.due(now).cloned() else { return Ok(()) };
             // au and NET CASH Wallet attempts wait for the shopper at the
             // provider; their own sweeps end them.
-            if op.kind == OpKind::Attempt && op.state == OpState::InFlight && p.method == Some(Method::Au) {
+            // (A subscription's charge has no shopper: it is reconciled here.)
+            let charge = matches!(p.recurring, Some(super::Recurring::Charge { .. }));
+            if op.kind == OpKind::Attempt && op.state == OpState::InFlight && p.method == Some(Method::Au) && !charge {
                 self.update(ctx, |p, now| {
                     if let Some(o) = p.journal.ops.iter_mut().find(|o| o.id == op.id) {
                         o.next_check_at = Some(now + shared::journal::IN_FLIGHT_LEASE_SECONDS);
@@ -257,7 +259,9 @@ impl PaymentObject {
                 continue;
             }
             let (_, after) = self.run(ctx, &p, op.clone()).await?;
-            if after.kind == OpKind::Attempt && !matches!(after.state, OpState::InFlight | OpState::Reconciling) {
+            // A charge has no shopper waiting and no result notification:
+            // its webhooks tell the merchant.
+            if after.kind == OpKind::Attempt && !charge && !matches!(after.state, OpState::InFlight | OpState::Reconciling) {
                 // The attempt is known now: tell the merchant before the
                 // shopper (who is waiting on the page) leaves.
                 if let Some(p) = self.load().await? {

@@ -228,15 +228,21 @@ impl PaymentObject {
     }
 }
 
-/// What the provider says of an unclear charge try (the journal's
-/// reconciliation): au by the charge's `service_ref`; NP by our shop
-/// transaction id, as for any NP attempt.
+/// What became of an unclear (or interrupted) au charge try, for the
+/// journal's reconciliation: KDDI is asked by the charge's `service_ref`;
+/// a charge KDDI never saw is sent again with the same key (the same
+/// charge, if it got there meanwhile). NP charges are reconciled as any NP
+/// attempt (by our shop transaction id); `None` here.
 pub(super) async fn charge_status(ctx: &Ctx, p: &Payment, key: &str) -> Option<crate::connectors::Outcome> {
     use crate::connectors::Outcome;
-    let (Some(Method::Au), Some(Recurring::Charge { continuation: Some(c), .. })) = (p.method, &p.recurring) else { return None };
-    Some(match (Au { endpoint: &ctx.config.au }).charge_status(c, key).await {
+    let (Some(Method::Au), Some(Recurring::Charge { continuation: Some(c), period, .. })) = (p.method, &p.recurring) else { return None };
+    let au = Au { endpoint: &ctx.config.au };
+    let mut answer = au.charge_status(c, key).await;
+    if answer == ChargeOutcome::Declined("not_found") {
+        answer = au.charge(c, key, p.amount.get(), &p.item_name, period.is_none()).await;
+    }
+    Some(match answer {
         ChargeOutcome::Charged { transaction_id, .. } => Outcome::Done { id: transaction_id },
-        ChargeOutcome::Declined("not_found") => Outcome::NotFound,
         ChargeOutcome::Declined(code) => Outcome::Refused { code: code.into() },
         ChargeOutcome::Unclear(why) => Outcome::Unclear { why },
     })

@@ -314,6 +314,55 @@ async fn continuation_api(storage: &Storage, config: &Config, now: i64, method: 
     }
 }
 
+async fn seed_continuations(storage: &Storage, now: i64, body: &str) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Seed {
+        ids: Vec<String>,
+        kind: shared::recurring::Kind,
+    }
+    let Ok(seed) = serde_json::from_str::<Seed>(body) else { return ng(400, "E_BAD_REQUEST", "{ids: [...], kind: simple|fixed}") };
+    if seed.ids.len() > 1000 || seed.ids.iter().any(|i| i.is_empty() || i.len() > 64) {
+        return ng(400, "E_BAD_REQUEST", "at most 1000 ids of 1 to 64 characters");
+    }
+    for id in &seed.ids {
+        let c = Continuation {
+            id: id.clone(),
+            kind: seed.kind,
+            au_id: format!("au-ok-{id}"),
+            source: "au_phone_bill".into(),
+            active: true,
+            created_at: now,
+            cancelled_at: None,
+            charges: vec![],
+        };
+        storage.put(&format!("cont:{id}"), &c).await?;
+    }
+    json(201, &serde_json::json!({"seeded": seed.ids.len()}))
+}
+
+async fn ledger(storage: &Storage) -> worker::Result<Response> {
+    let opts = worker::ListOptions::new().prefix("cont:");
+    let map = storage.list_with_options(opts).await?;
+    let (mut continuations, mut charges, mut captured, mut duplicates, mut amount) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for entry in map.values() {
+        let Ok(v) = entry else { continue };
+        let Ok(c) = serde_wasm_bindgen::from_value::<Continuation>(v) else { continue };
+        continuations += 1;
+        charges += c.charges.len() as u64;
+        let mut seen: Vec<&str> = vec![];
+        for r in c.charges.iter().filter(|r| r.result == "captured" || r.result == "authorized") {
+            captured += 1;
+            amount += r.amount;
+            let payment = r.service_ref.rsplit_once('-').map_or(r.service_ref.as_str(), |(p, _)| p);
+            if seen.contains(&payment) {
+                duplicates += 1;
+            }
+            seen.push(payment);
+        }
+    }
+    json(200, &serde_json::json!({"continuations": continuations, "charges": charges, "charged": captured, "charged_yen": amount, "duplicates": duplicates}))
+}
+
 fn charge_answer(r: &ChargeRecord) -> worker::Result<Response> {
     match r.result.strip_prefix("declined:") {
         Some(code) => json(402, &serde_json::json!({"result": "NG", "error_code": code, "transaction_id": r.transaction_id,
@@ -403,6 +452,16 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
     // view of a continuation with its charges.
     if let (worker::Method::Post, Some(au_id)) = (method.clone(), path.strip_prefix("/accounts/")) {
         return set_standing(storage, au_id, body).await;
+    }
+    // Seeds continuations in bulk (the billing benchmark and the scale
+    // test: subscriptions without a shopper on KDDI's pages), and sums up
+    // the ledger: every charge, and duplicates (a cycle's payment charged
+    // more than once).
+    if (method.clone(), path) == (worker::Method::Post, "/continuations") {
+        return seed_continuations(storage, now, body).await;
+    }
+    if (method.clone(), path) == (worker::Method::Get, "/ledger") {
+        return ledger(storage).await;
     }
     if let (worker::Method::Get, Some(id)) = (method.clone(), path.strip_prefix("/continuations/")) {
         return match storage.get::<Continuation>(&format!("cont:{id}")).await? {

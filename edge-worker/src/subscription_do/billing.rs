@@ -152,3 +152,80 @@ mod tests {
         assert_eq!(p, Message::Page { after: String::new(), now: 5 });
     }
 }
+
+/// Sandbox only: `count` monthly au subscriptions registered at once
+/// (KDDI continuations seeded in its sandbox, no shopper pages), for the
+/// billing benchmark and the scale test. Their first 1st is the next one.
+#[cfg(feature = "sandbox-clock")]
+pub async fn seed(env: &Env, config: &crate::config::Config, now: i64, prefix: &str, count: u32, amount: u64) -> worker::Result<u32> {
+    use shared::recurring::{subscription_id, Kind, Options};
+    let ids: Vec<String> = (0..count).map(|i| format!("seed_{prefix}_{i}")).collect();
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post);
+    init.with_body(Some(serde_json::json!({"ids": ids, "kind": "simple"}).to_string().into()));
+    let req = worker::Request::new_with_init("https://sandbox/au/continuations", &init)?;
+    let r = crate::sandbox::route(req, env, "au", "/continuations").await?;
+    if r.status_code() != 201 {
+        return Err(worker::Error::RustError(format!("seeding continuations: {}", r.status_code())));
+    }
+    for (i, cont) in ids.iter().enumerate() {
+        let reg = format!("pay_{}", &shared::signing::hex(&shared::signing::sha256(cont.as_bytes()))[..26]);
+        let n = super::NewSubscription {
+            id: subscription_id(&reg),
+            merchant_id: crate::store::SANDBOX_MERCHANT_ID.into(),
+            service_id: crate::store::SANDBOX_SERVICE_ID.into(),
+            merchant_name: "Kessai Sandbox Shop".into(),
+            cust_code: Some(format!("{prefix}-{i}")),
+            order_id: format!("{prefix}-{i}"),
+            kind: Kind::Simple,
+            method: shared::methods::Method::Au,
+            item_name: "月額プラン".into(),
+            item_id: None,
+            amount: shared::money::Yen::new(amount),
+            tax: shared::money::Yen::ZERO,
+            registration_payment_id: reg,
+            registered_at: now,
+            first_month_charged: true,
+            au_continuation: Some(cont.clone()),
+            sealed_buyer: None,
+            options: Options::default(),
+        };
+        let id = n.id.clone();
+        let r = super::call(env, &id, &SubCall::Register(n)).await?;
+        if r.status_code() != 200 {
+            return Err(worker::Error::RustError(format!("seeding {id}: {}", r.status_code())));
+        }
+    }
+    let _ = config;
+    Ok(count)
+}
+
+/// Sandbox only: how a run stands (subscriptions, still due, charged cycles).
+#[cfg(feature = "sandbox-clock")]
+pub async fn status(db: &D1Database, now: i64) -> worker::Result<serde_json::Value> {
+    #[derive(Deserialize)]
+    struct Row {
+        total: f64,
+        due: f64,
+    }
+    let r: Option<Row> = db
+        .prepare("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN next_billing_at IS NOT NULL AND next_billing_at <= ?1 THEN 1 ELSE 0 END), 0) AS due FROM subscriptions")
+        .bind(&[JsValue::from_f64(now as f64)])?
+        .first(None)
+        .await?;
+    let (total, due) = r.map_or((0.0, 0.0), |r| (r.total, r.due));
+    #[derive(Deserialize)]
+    struct Charges {
+        paid: f64,
+        open: f64,
+    }
+    // Charges are the payments whose order id has a `:` (a cycle or a purchase).
+    let c: Option<Charges> = db
+        .prepare("SELECT COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS paid,
+                         COALESCE(SUM(CASE WHEN status IN ('pending', 'processing', 'reconciling') THEN 1 ELSE 0 END), 0) AS open
+                  FROM payments WHERE instr(order_id, ':') > 0")
+        .first(None)
+        .await?;
+    let (paid, open) = c.map_or((0.0, 0.0), |c| (c.paid, c.open));
+    Ok(serde_json::json!({"subscriptions": total as i64, "due": due as i64, "charges_paid": paid as i64, "charges_open": open as i64}))
+}

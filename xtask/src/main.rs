@@ -480,6 +480,8 @@ fn bench(root: &Path) -> Result<()> {
     build_widget(root)?;
     build_worker(root, Build::Bench)?;
     build_worker(root, Build::Production)?;
+    // The billing run needs the sandbox clock (the development build).
+    build_worker(root, Build::Dev)?;
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));

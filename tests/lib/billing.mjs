@@ -48,7 +48,7 @@ export async function billingRun(worker, n, { prefix = `b${Date.now() % 1e8}`, r
   let status;
   for (;;) {
     status = (await api(worker, 'GET', '/__sandbox/subscriptions')).json;
-    if (status.due === 0) break;
+    if (status.due === 0 && status.charges_open === 0) break;
     if (performance.now() - t0 > timeoutMs) throw new Error(`billing run not finished: ${JSON.stringify(status)}`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -138,7 +138,7 @@ describe('operator merchant API', () => {
     assert.ok(a.json.data.some((e) => e.method === 'POST' && e.path === '/operator/merchants' && e.authorized && e.status === 201), 'the creation above');
   });
 
-  it("provider contracts decide what au and NP take: WebMoney leaves au no one-time sales, the merchant's NP limit caps NP", async () => {
+  it("provider contracts decide what au and NP take: the card leaves au no fixed term, WebMoney no specified sales and no recurring billing; the merchant's NP limit caps NP", async () => {
     const c = await operator('POST', '/operator/merchants', {
       merchant_id: '10007', name: 'Contract Shop', allowed_origins: ['http://127.0.0.1', 'http://localhost'],
       contracts: { au_credit_card: true, np_limit_yen: 3000 },
@@ -151,15 +151,22 @@ describe('operator merchant API', () => {
       const pay = r.headers.get('location').split('/').pop();
       return (await api(worker, 'GET', `/pay/${pay}/session`)).json.methods.filter((m) => m.available).map((m) => m.method);
     };
-    // With the card added, au still takes one-time sales; NP up to 3,000 yen.
+    // With the card added, au still takes one-time sales and monthly plans,
+    // but no fixed term; NP up to 3,000 yen.
     assert.ok((await offered({ amount: '1100' })).includes('au'));
     assert.ok((await offered({ amount: '1100' })).includes('np'));
+    assert.ok((await offered({ amount: '1100', pay_type: 'recurring_simple' })).includes('au'));
+    assert.deepEqual(await offered({ amount: '1100', pay_type: 'recurring_fixed' }), ['np']);
     assert.ok(!(await offered({ amount: '5000', tax: '0' })).includes('np'), 'over the merchant\'s NP limit');
-    // WebMoney added: the combination table leaves au no one-time charges.
+    // WebMoney added: the combination table (column by column) leaves au
+    // one-time automatic sales only: no specified sales, no recurring billing.
     const w = await operator('PUT', '/operator/merchants/10007/001', { contracts: { au_webmoney: true } });
     assert.equal(w.status, 200, w.text);
     assert.deepEqual(w.json.contracts, { au_credit_card: true, au_webmoney: true, np_limit_yen: 3000 });
-    assert.ok(!(await offered({ amount: '1100' })).includes('au'));
+    assert.ok((await offered({ amount: '1100' })).includes('au'));
+    assert.ok(!(await offered({ amount: '1100', sales_mode: 'specified' })).includes('au'));
+    assert.ok(!(await offered({ amount: '1100', pay_type: 'recurring_simple' })).includes('au'));
+    assert.ok(!(await offered({ amount: '1100', pay_type: 'recurring_fixed' })).includes('au'));
     for (const bad of [{ au_webmoney: 'yes' }, { np_limit_yen: 0 }, { np_limit_yen: 1.5 }, { colour: 'red' }]) {
       const r = await operator('PUT', '/operator/merchants/10007/001', { contracts: bad });
       assert.equal(r.status, 422, JSON.stringify(bad));

@@ -404,3 +404,39 @@ describe('merchant options', () => {
     assert.equal((await signedApi(worker, 'GET', '/v1/subscriptions/sub_nope')).status, 404);
   });
 });
+
+describe('suspension and expiry (the clock moves on by a year)', () => {
+  it('suspends a monthly subscription after the merchant\'s number of failed months', async () => {
+    const set = await signedApi(worker, 'PUT', '/v1/merchant', { recurring: { retry_days: [], suspend_after_failed_cycles: 1 } });
+    assert.equal(set.status, 200, set.text);
+    const reg = await auRegister();
+    const row = await registered(reg.cust);
+    assert.deepEqual((await subscription(row.subscription_id)).options.retry_days, []);
+    await standing(reg.auId, 'limit_exceeded');
+    const next = new Date(row.next_billing_at * 1000 + 9 * 3600 * 1000).toISOString().slice(0, 16);
+    await at(next);
+    const period = next.slice(0, 7);
+    await cycle(row.subscription_id, period, 'failed');
+    const suspended = await eventually(() => hooks('recurring.suspended', (d) => d.subscription_id === row.subscription_id)[0], { what: 'recurring.suspended' });
+    assert.equal(suspended.payload.data.subscription.status, 'suspended');
+    const s = await subscription(row.subscription_id);
+    assert.equal(s.status, 'suspended');
+    assert.equal(s.next_billing_at, null);
+    await signedApi(worker, 'PUT', '/v1/merchant', { recurring: { retry_days: [5, 10] } });
+  });
+
+  it('a fixed-term subscription expires 365 days after its last payment', async () => {
+    const reg = await auRegister({ payType: 'recurring_fixed', itemName: '従量課金 月末締め', amount: '100' });
+    const row = await registered(reg.cust);
+    const bought = await signedApi(worker, 'POST', `/v1/subscriptions/${row.subscription_id}/purchases`, { amount: 700 }, { headers: { 'idempotency-key': unique('e') } });
+    assert.equal(bought.status, 201, bought.text);
+    const s = await subscription(row.subscription_id);
+    assert.ok(s.expires_at > s.last_payment_at + 364 * 86400, JSON.stringify(s));
+    await setClock(worker, s.expires_at - 60);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await subscription(row.subscription_id)).status, 'active');
+    await setClock(worker, s.expires_at + 5);
+    const expired = await eventually(() => hooks('recurring.expired', (d) => d.subscription_id === row.subscription_id)[0], { timeoutMs: 30000, what: 'recurring.expired' });
+    assert.equal(expired.payload.data.subscription.status, 'expired');
+  });
+});

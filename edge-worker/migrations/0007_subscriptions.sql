@@ -1,7 +1,8 @@
 -- Migration 0007: recurring billing. Each subscription is owned by its own
 -- Durable Object (SubscriptionObject); this is its index: the merchant
--- API's list, and the monthly run's page through what is due
--- (`next_billing_at`, `enqueued_at` while a billing message is queued).
+-- API's list, and the monthly run's page through what is due (`due_at`:
+-- the object's next work — a cycle's try, a fixed term's expiry, an owed
+-- event — and `enqueued_at` while a billing message is queued).
 -- A merchant's recurring options (first month, retry days, suspension)
 -- live beside the merchant row.
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -16,12 +17,13 @@ CREATE TABLE IF NOT EXISTS subscriptions (
         amount INTEGER NOT NULL,
         item_name TEXT NOT NULL,
         next_billing_at INTEGER,
+        due_at INTEGER,
         enqueued_at INTEGER,
         registration_payment_id TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS subscriptions_by_merchant ON subscriptions (merchant_id, service_id, created_at);
-CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_billing_at, subscription_id);
+CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (due_at, subscription_id);
 CREATE TABLE IF NOT EXISTS merchant_recurring (
         merchant_id TEXT NOT NULL,
         service_id TEXT NOT NULL,

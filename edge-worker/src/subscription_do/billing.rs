@@ -40,10 +40,10 @@ pub async fn index(db: &D1Database, s: &Subscription) -> worker::Result<()> {
     let num = |v: Option<i64>| v.map(|t| JsValue::from_f64(t as f64)).unwrap_or(JsValue::NULL);
     db.prepare(
         "INSERT INTO subscriptions (subscription_id, merchant_id, service_id, cust_code, order_id, method, kind, status, amount, item_name,
-             next_billing_at, enqueued_at, registration_payment_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13, ?14)
+             next_billing_at, due_at, enqueued_at, registration_payment_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?15, NULL, ?12, ?13, ?14)
          ON CONFLICT (subscription_id) DO UPDATE SET status = excluded.status, next_billing_at = excluded.next_billing_at,
-             enqueued_at = NULL, updated_at = excluded.updated_at",
+             due_at = excluded.due_at, enqueued_at = NULL, updated_at = excluded.updated_at",
     )
     .bind(&[
         b.id.as_str().into(),
@@ -60,6 +60,7 @@ pub async fn index(db: &D1Database, s: &Subscription) -> worker::Result<()> {
         b.registration_payment_id.as_str().into(),
         JsValue::from_f64(b.registered_at as f64),
         JsValue::from_f64(s.updated_at as f64),
+        num(s.next_work()),
     ])?
     .run()
     .await?;
@@ -75,7 +76,7 @@ struct Id {
 async fn due_page(db: &D1Database, now: i64, after: &str) -> worker::Result<Vec<String>> {
     let rows: Vec<Id> = db
         .prepare(
-            "SELECT subscription_id FROM subscriptions WHERE next_billing_at IS NOT NULL AND next_billing_at <= ?1
+            "SELECT subscription_id FROM subscriptions WHERE due_at IS NOT NULL AND due_at <= ?1
                AND (enqueued_at IS NULL OR enqueued_at < ?2) AND subscription_id > ?3 ORDER BY subscription_id LIMIT ?4",
         )
         .bind(&[JsValue::from_f64(now as f64), JsValue::from_f64((now - REQUEUE_AFTER) as f64), after.into(), JsValue::from_f64(PAGE as f64)])?
@@ -86,7 +87,7 @@ async fn due_page(db: &D1Database, now: i64, after: &str) -> worker::Result<Vec<
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
         db.prepare(
             "UPDATE subscriptions SET enqueued_at = ?1 WHERE subscription_id >= ?2 AND subscription_id <= ?3
-               AND next_billing_at IS NOT NULL AND next_billing_at <= ?1",
+               AND due_at IS NOT NULL AND due_at <= ?1",
         )
         .bind(&[JsValue::from_f64(now as f64), first.as_str().into(), last.as_str().into()])?
         .run()
@@ -98,7 +99,7 @@ async fn due_page(db: &D1Database, now: i64, after: &str) -> worker::Result<Vec<
 /// Whether anything is due now (the sweep's cheap check).
 async fn anything_due(db: &D1Database, now: i64) -> worker::Result<bool> {
     let row: Option<Id> = db
-        .prepare("SELECT subscription_id FROM subscriptions WHERE next_billing_at IS NOT NULL AND next_billing_at <= ?1 AND (enqueued_at IS NULL OR enqueued_at < ?2) LIMIT 1")
+        .prepare("SELECT subscription_id FROM subscriptions WHERE due_at IS NOT NULL AND due_at <= ?1 AND (enqueued_at IS NULL OR enqueued_at < ?2) LIMIT 1")
         .bind(&[JsValue::from_f64(now as f64), JsValue::from_f64((now - REQUEUE_AFTER) as f64)])?
         .first(None)
         .await?;
@@ -209,7 +210,7 @@ pub async fn status(db: &D1Database, now: i64) -> worker::Result<serde_json::Val
         due: f64,
     }
     let r: Option<Row> = db
-        .prepare("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN next_billing_at IS NOT NULL AND next_billing_at <= ?1 THEN 1 ELSE 0 END), 0) AS due FROM subscriptions")
+        .prepare("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN due_at IS NOT NULL AND due_at <= ?1 THEN 1 ELSE 0 END), 0) AS due FROM subscriptions")
         .bind(&[JsValue::from_f64(now as f64)])?
         .first(None)
         .await?;

@@ -117,7 +117,8 @@ pub struct Subscription {
 pub enum SubCall {
     Register(NewSubscription),
     Record,
-    /// Whatever of the monthly run is due (queue consumer, sweep).
+    /// Whatever is due: the monthly run's try, a fixed term's expiry,
+    /// owed events (queue consumer, sweep).
     Bill,
     /// Fixed term: the merchant's purchase.
     Purchase { amount: Yen, key: String, item_name: Option<String> },
@@ -234,8 +235,9 @@ impl Subscription {
         }
     }
 
-    /// The next time the object has work.
-    fn next_work(&self) -> Option<i64> {
+    /// The next time the object has work (its alarm, and `due_at` in the
+    /// index, which the sweep pages through).
+    pub fn next_work(&self) -> Option<i64> {
         let expiry = self.expires_at.filter(|_| self.status == SubStatus::Active && self.base.kind == Kind::Fixed);
         let owed = (!self.owed.is_empty()).then(|| self.owed_retry_at.unwrap_or(0));
         [self.next_billing_at, expiry, owed].into_iter().flatten().min()

@@ -5,7 +5,8 @@
 //! `cargo xtask test`  — install what is missing, run every test
 //! `cargo xtask bench` — print the page-weight and throughput figures
 //! `cargo xtask build` — build the hosted page and the Worker (`--production`: without any sandbox,
-//!                       into edge-worker/build-production; what `wrangler deploy --env production` runs)
+//!                       into edge-worker/build-production; what `wrangler deploy --env production` runs;
+//!                       `--page`: only the hosted page, into static/pkg)
 //! `cargo xtask tools` — only install what is missing
 //! `cargo xtask fuzz`  — run every fuzz target for a bounded time (`fuzz.rs`)
 
@@ -38,6 +39,9 @@ fn main() -> Result<()> {
             }
             ensure_tools(&root, false)?;
             build_widget(&root)?;
+            if args.iter().any(|a| a == "--page") {
+                return Ok(());
+            }
             build_worker(&root, if production { Build::Production } else { Build::Dev })
         }
         Some("tools") => ensure_tools(&root, true),
@@ -283,7 +287,9 @@ fn build_worker(root: &Path, build: Build) -> Result<()> {
         Build::Bench => {
             // Its own folder: a running `cargo xtask dev` keeps serving
             // what it served.
-            c.args(["--features", "sandbox", "--out-dir", "build-bench"]);
+            // worker-build's own options first: everything from the first
+            // option it does not know (`--features`) goes to cargo.
+            c.args(["--out-dir", "build-bench", "--features", "sandbox"]);
         }
         Build::Production => {
             c.args(["--out-dir", "build-production"]);

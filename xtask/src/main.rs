@@ -221,7 +221,8 @@ fn build_widget(root: &Path) -> Result<()> {
 fn shorten_wasm_names(root: &Path, wasm: &Path, glue: &Path) -> Result<()> {
     let out = cmd(root, "wasm-opt")
         .arg(wasm)
-        .args(["--minify-imports-and-exports-and-modules", "-o"])
+        // The last pass over the wasm: the sections only tools read go too.
+        .args(["--minify-imports-and-exports-and-modules", "--strip-producers", "--strip-target-features", "-o"])
         .arg(wasm)
         .output()
         .context("wasm-opt --minify-imports-and-exports-and-modules")?;

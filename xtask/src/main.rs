@@ -212,12 +212,12 @@ fn build_widget(root: &Path) -> Result<()> {
     write_integrity(root)
 }
 
-/// Gives the wasm's imports and exports one- or two-letter names
-/// (binaryen's `--minify-imports-and-exports`) and renames them in the
-/// wasm-bindgen glue to match: about 2 KB less on the page. Fails if a
-/// minified import is not where the glue (wasm-bindgen's `--target web`
-/// layout: imports as keys of `import0`, exports read as `wasm.name`)
-/// should have it.
+/// Gives the wasm's imports, exports and import module one- or two-letter
+/// names (binaryen's `--minify-imports-and-exports-and-modules`) and
+/// renames them in the wasm-bindgen glue to match: about 2 KB less on the
+/// page. Fails unless every import of the result is where the glue
+/// (wasm-bindgen's `--target web` layout: imports as keys of one object,
+/// exports read as `wasm.name`) has it.
 fn shorten_wasm_names(root: &Path, wasm: &Path, glue: &Path) -> Result<()> {
     let out = cmd(root, "wasm-opt")
         .arg(wasm)
@@ -229,45 +229,20 @@ fn shorten_wasm_names(root: &Path, wasm: &Path, glue: &Path) -> Result<()> {
     if !out.status.success() {
         bail!("wasm-opt --minify-imports-and-exports-and-modules failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let map = String::from_utf8(out.stdout)?;
     let mut js = std::fs::read_to_string(glue)?;
     let mut section = "";
-    for line in map.lines() {
-        let line = line.trim();
-        if line.starts_with("\"imports\"") || line.starts_with("\"exports\"") {
-            section = if line.starts_with("\"imports\"") { "imports" } else { "exports" };
+    for line in String::from_utf8(out.stdout)?.lines().map(str::trim) {
+        if let Some(s) = ["imports", "exports"].into_iter().find(|s| line.starts_with(&format!("\"{s}\""))) {
+            section = s;
             continue;
         }
         // `["module", "old", "new"]` (imports) or `["old", "new"]` (exports).
         let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
-        let (old, new, key) = match (section, quoted.as_slice()) {
-            ("imports", [_, old, new]) => (*old, *new, true),
-            ("exports", [old, new]) => (*old, *new, false),
+        js = match (section, quoted.as_slice()) {
+            ("imports", [_, old, new]) => js.replace(&format!("\n        {old}: "), &format!("\n        \"{new}\": ")),
+            ("exports", [old, new]) => rename_property(&js, &format!("wasm.{old}"), &format!("wasm.{new}")),
             _ => continue,
         };
-        let (from, to) = if key { (format!("\n        {old}: "), format!("\n        \"{new}\": ")) } else { (format!("wasm.{old}"), format!("wasm.{new}")) };
-        let mut found = false;
-        let mut rest = js.as_str();
-        let mut renamed = String::with_capacity(js.len());
-        while let Some(i) = rest.find(&from) {
-            let after = rest[i + from.len()..].chars().next();
-            renamed.push_str(&rest[..i]);
-            if !key && after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
-                // A longer name that starts with this one.
-                renamed.push_str(&from);
-            } else {
-                renamed.push_str(&to);
-                found = true;
-            }
-            rest = &rest[i + from.len()..];
-        }
-        renamed.push_str(rest);
-        // Every import must be provided; an export the glue does not read
-        // (`main`, run through `__wbindgen_start`) may stay unmentioned.
-        if key && !found {
-            bail!("import {old} of the wasm is not in {}", glue.display());
-        }
-        js = renamed;
     }
     // The import module ("./widget_bg.js") was renamed too; the mapping
     // does not say to what, the wasm does.
@@ -286,6 +261,20 @@ fn shorten_wasm_names(root: &Path, wasm: &Path, glue: &Path) -> Result<()> {
     }
     std::fs::write(glue, js)?;
     Ok(())
+}
+
+/// `text` with every `from` not followed by more of a JS name replaced by `to`.
+fn rename_property(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(from) {
+        let longer = rest[i + from.len()..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        out.push_str(&rest[..i]);
+        out.push_str(if longer { from } else { to });
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The (module, name) of every import of a wasm binary.

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_merchant_contracts.sql", include_str!("../migrations/0004_merchant_contracts.sql")),
     ("0005_operator_audit.sql", include_str!("../migrations/0005_operator_audit.sql")),
     ("0006_admin_lockouts.sql", include_str!("../migrations/0006_admin_lockouts.sql")),
+    ("0008_admin_staff.sql", include_str!("../migrations/0008_admin_staff.sql")),
 ];
 
 /// wrangler's migrations table, spelled as wrangler creates it.
@@ -637,7 +638,7 @@ mod tests {
     #[test]
     fn migrations_split_into_idempotent_statements() {
         let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
-        assert_eq!(all.len(), 19, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts");
+        assert_eq!(all.len(), 24, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts, 5 for admin staff (0008)");
         for s in &all {
             assert!(!s.contains(';') && !s.contains("--"), "{s}");
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
@@ -646,7 +647,9 @@ mod tests {
         assert!(all.iter().any(|s| s == "DROP TABLE IF EXISTS idempotency"));
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_contracts")));
         assert!(all.iter().any(|s| s.starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at")));
-        assert!(all.last().unwrap().starts_with("CREATE TABLE IF NOT EXISTS admin_lockouts"));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_lockouts")));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_users")));
+        assert!(all.last().unwrap().starts_with("CREATE INDEX IF NOT EXISTS admin_audit_by_merchant"));
         // Names are wrangler's: NNNN_name.sql, in order.
         let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
         let mut sorted = names.clone();

@@ -199,7 +199,8 @@ fn build_widget(root: &Path) -> Result<()> {
     // The page's stylesheet, minified (static/pay.css stays readable).
     let css = std::fs::read_to_string(root.join("static/pay.css"))?;
     std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
-    write_integrity(root)
+    write_integrity(root)?;
+    build_admin(root)
 }
 
 /// Every script (and the wasm and the stylesheet) the hosted page loads,
@@ -300,6 +301,23 @@ fn build_worker(root: &Path, build: Build) -> Result<()> {
 fn build(root: &Path) -> Result<()> {
     build_widget(root)?;
     build_worker(root, Build::Dev)
+}
+
+/// The administration tool (widget's `admin` bin, built with the page
+/// above) into static/admin/pkg: its own wasm, outside the hosted
+/// page's weight budget (`/admin`).
+fn build_admin(root: &Path) -> Result<()> {
+    step("building the administration tool (widget/src/bin/admin) into static/admin/pkg");
+    let out_dir = root.join("static/admin/pkg");
+    let mut c = cmd(root, "wasm-bindgen");
+    c.args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out_dir)
+        .arg(root.join("target/wasm32-unknown-unknown/release/admin.wasm"));
+    run(c)?;
+    let wasm = out_dir.join("admin_bg.wasm");
+    let mut c = cmd(root, "wasm-opt");
+    c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
+    run(c)
 }
 
 /// The Worker secrets of production (README "Production").

@@ -84,6 +84,18 @@ impl Audit {
     }
 }
 
+/// `GET /admin`: the shell the admin app (static/admin/, its own wasm)
+/// fills in, with the same security headers and CSP as the hosted page.
+pub fn page() -> worker::Result<Response> {
+    let body = "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+        <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+        <title>決済管理ツール / Kessai Link administration</title><link rel=\"icon\" href=\"data:,\">\
+        <link rel=\"stylesheet\" href=\"/admin/admin.css\"><script type=\"module\" src=\"/admin/boot.js\"></script></head>\
+        <body><div id=\"admin\"><p role=\"status\">読み込み中… / Loading…</p></div>\
+        <noscript>JavaScript を有効にしてください。 / Enable JavaScript.</noscript></body></html>";
+    crate::html::page(200, body.to_string(), "'none'")
+}
+
 fn need(s: &Session, role: Role, what: &str) -> Option<worker::Result<Response>> {
     if s.role >= role {
         return None;

@@ -88,6 +88,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path == "/csp-report" && req.method() == Method::Post {
         return integrity::report(req, env, config).await;
     }
+    if (path == "/operator" || path == "/operator/") && req.method() == Method::Get {
+        return admin::console::page();
+    }
     if path.starts_with("/operator/") {
         return operator::handle(req, env, config, path).await;
     }

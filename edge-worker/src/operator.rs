@@ -60,6 +60,10 @@ async fn handle_authorized(mut req: Request, env: &Env, config: &Config, path: &
     match (req.method(), path) {
         (Method::Get, "/operator/maintenance") => json(200, &serde_json::json!({"data": store::maintenance_windows(&db, now).await?})),
         (Method::Get, "/operator/csp-reports") => crate::integrity::list(env, config).await,
+        (Method::Get, "/operator/stuck-payments") => {
+            let older_than = req.url()?.query_pairs().find(|(k, _)| k == "older_than").map(|(_, v)| v.to_string());
+            crate::admin::console::stuck(&db, now, older_than.as_deref()).await
+        }
         (Method::Get, "/operator/audit") => {
             #[derive(Deserialize, serde::Serialize)]
             struct Row {

@@ -303,21 +303,25 @@ fn build(root: &Path) -> Result<()> {
     build_worker(root, Build::Dev)
 }
 
-/// The administration tool (widget's `admin` bin, built with the page
-/// above) into static/admin/pkg: its own wasm, outside the hosted
-/// page's weight budget (`/admin`).
+/// The administration tool and the operators' console (widget's `admin`
+/// and `operator` bins, built with the page above) into
+/// static/admin/pkg and static/operator-console/pkg: wasm of their own,
+/// outside the hosted page's weight budget (`/admin`, `/operator`).
 fn build_admin(root: &Path) -> Result<()> {
-    step("building the administration tool (widget/src/bin/admin) into static/admin/pkg");
-    let out_dir = root.join("static/admin/pkg");
-    let mut c = cmd(root, "wasm-bindgen");
-    c.args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&out_dir)
-        .arg(root.join("target/wasm32-unknown-unknown/release/admin.wasm"));
-    run(c)?;
-    let wasm = out_dir.join("admin_bg.wasm");
-    let mut c = cmd(root, "wasm-opt");
-    c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
-    run(c)
+    for (bin, dir) in [("admin", "static/admin/pkg"), ("operator", "static/operator-console/pkg")] {
+        step(&format!("building {bin} (widget/src/bin/{bin}) into {dir}"));
+        let out_dir = root.join(dir);
+        let mut c = cmd(root, "wasm-bindgen");
+        c.args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&out_dir)
+            .arg(root.join(format!("target/wasm32-unknown-unknown/release/{bin}.wasm")));
+        run(c)?;
+        let wasm = out_dir.join(format!("{bin}_bg.wasm"));
+        let mut c = cmd(root, "wasm-opt");
+        c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
+        run(c)?;
+    }
+    Ok(())
 }
 
 /// The Worker secrets of production (README "Production").

@@ -24,6 +24,7 @@
 
 mod audit;
 mod auth;
+pub mod console;
 pub mod csv;
 mod payments;
 mod settings;

@@ -114,6 +114,7 @@ describe('administration tool in Chromium', () => {
         assert.equal(await page.locator('dd.status').textContent(), '一部返金');
         await page.locator('.timeline li.t-operation', { hasText: 'refund ¥300 — succeeded' }).waitFor();
         await page.locator('.timeline li.t-state', { hasText: '一部返金' }).waitFor();
+        await page.locator('.actions .refused', { hasText: 'この状態では取消できません。返金してください。' }).waitFor();
         assert.equal((await signedApi(worker, 'GET', `/v1/payments/${id}`)).json.refunded, 300, 'the refund is the payment\'s');
         await noOverflow(page, size.viewport.width);
         await page.screenshot({ path: join(ARTIFACTS, `admin-detail-${size.name}.png`), fullPage: true });

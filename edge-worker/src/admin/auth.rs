@@ -201,7 +201,16 @@ pub(super) async fn login(req: &mut Request, ctx: &Ctx<'_>) -> worker::Result<Re
         return error(401, "bad_credentials", "merchant id, user or password is wrong");
     }
     adopt_merchant_password(ctx, mid, &sid).await?;
+    // Sessions that ended are forgotten.
+    ctx.db
+        .prepare("DELETE FROM admin_user_sessions WHERE expires_at <= ?1")
+        .bind(&[JsValue::from_f64(ctx.now as f64)])?
+        .run()
+        .await?;
     let Some(u) = staff::find(&ctx.db, mid, &sid, &uid).await? else {
+        // The same work as for a user who exists: the answer's time does
+        // not tell which users exist.
+        pbkdf2(&l.password, b"kessai-no-such-user", PBKDF2_ITERATIONS).await?;
         audit::write(ctx, mid, &sid, Some(&uid), "sign_in_failed", None, 401, None, None).await?;
         return error(401, "bad_credentials", "merchant id, user or password is wrong");
     };

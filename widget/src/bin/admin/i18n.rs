@@ -144,6 +144,33 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("k_batch_refund", "返金バッチ", "Refund batch"),
 ];
 
+/// Refusals of actions, by the server's code (the server's sentence, in
+/// English, follows in Japanese mode).
+const REFUSALS: &[(&str, &str, &str)] = &[
+    ("not_paid", "この決済はまだ代金を受け取っていません。", "The payment has taken no money."),
+    ("operation_in_progress", "決済事業者への処理が進行中です。終わるまでお待ちください。", "An operation is under way at the provider."),
+    ("nothing_to_refund", "返金できる金額がありません。", "Nothing can be refunded."),
+    ("not_cancellable", "この状態では取消できません。返金してください。", "It cannot be cancelled now; refund it instead."),
+    ("not_authorized", "与信済みの決済だけが売上確定できます。", "Only an authorized payment can be settled."),
+    ("not_settleable", "この決済手段には売上確定の操作がありません。", "This method has nothing to settle."),
+    ("use_shipment_report", "NP後払いは出荷報告で売上が確定します。", "NP postpaid sales are fixed by the shipment report."),
+    ("not_refundable", "出荷報告の前は返金できません。取消してください。", "Before the shipment report, cancel instead."),
+    ("au_refund_not_in_contract", "ご契約 (WebMoney 付き) ではauかんたん決済の返金はできません。", "This au contract takes no refunds."),
+    ("refund_deadline_passed", "返金の期限を過ぎています。", "The refund deadline has passed."),
+    ("settle_deadline_passed", "売上確定の期限を過ぎています。", "The settlement deadline has passed."),
+    ("cancel_deadline_passed", "取消の期限を過ぎています。", "The cancellation deadline has passed."),
+    ("partial_refund_not_yet_allowed", "一部返金はまだできません。", "Partial refunds are not allowed yet."),
+];
+
+/// The refusal in words: the Japanese sentence for its code and the
+/// server's own (English) sentence.
+pub fn refusal(lang: Lang, code: &str, server: &str) -> String {
+    match (lang, pick(REFUSALS, lang, code)) {
+        (Lang::Ja, Some(ja)) => format!("{ja} ({server})"),
+        _ => server.to_string(),
+    }
+}
+
 const STATUSES: &[(&str, &str, &str)] = &[
     ("pending", "未決済", "Pending"),
     ("processing", "処理中", "Processing"),
@@ -219,7 +246,7 @@ mod tests {
 
     #[test]
     fn every_text_has_both_languages() {
-        for (k, ja, en) in TEXTS.iter().chain(STATUSES).chain(METHODS) {
+        for (k, ja, en) in TEXTS.iter().chain(STATUSES).chain(METHODS).chain(REFUSALS) {
             assert!(!ja.is_empty() && !en.is_empty(), "{k}");
         }
         for s in STATUS_CODES {

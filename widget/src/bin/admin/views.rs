@@ -539,7 +539,7 @@ fn detail(p: &DetailProps) -> Html {
                             { if dates.is_empty() { String::new() } else { format!(" ({dates})") } }</span>
                     </li> }
                 } else {
-                    html! { <li class="refused"><span>{ format!("{label}: ") }</span><span class="reason">{ a["reason"].as_str().unwrap_or("") }</span>
+                    html! { <li class="refused"><span>{ format!("{label}: ") }</span><span class="reason">{ i18n::refusal(l, a["code"].as_str().unwrap_or(""), a["reason"].as_str().unwrap_or("")) }</span>
                         { if dates.is_empty() { String::new() } else { format!(" ({dates})") } }</li> }
                 }
             }) }

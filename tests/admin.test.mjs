@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import { api, eventually, openCheckout, orderId, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
+import { advanceClock, api, eventually, openCheckout, orderId, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
 
 let worker;
 let merchant;
@@ -415,6 +415,33 @@ describe('payments: search, detail, actions', () => {
     assert.equal(d.actions[0].max_amount, 1100, 'the queued refund is reserved');
   });
 
+  it('NP postpaid: the shipment report fixes the sale (then refunds are allowed), cancel only before it', async () => {
+    const id = await openCheckout(worker, purchase(merchant, { pay_method: 'np', amount: '3300', tax: '300' }));
+    const n = `${process.pid % 1000}${String(Date.now() % 1e5).padStart(5, '0')}`;
+    const r = await api(worker, 'POST', `/pay/${id}/np`, {
+      name: '山田 太郎', kana: 'ヤマダ タロウ', postal_code: '150-0001', address: '東京都渋谷区神宮前1-2-3',
+      phone: `090${n.slice(-8).padStart(8, '0')}`, email: `admin${n}@example.jp`,
+    });
+    assert.equal(r.json.status, 'authorized', r.text);
+    const act = async () => Object.fromEntries((await viewer.get(`payments/${id}`)).json.actions.map((a) => [a.action, a]));
+    let a = await act();
+    assert.deepEqual(Object.keys(a), ['shipment', 'cancel', 'refund']);
+    assert.equal(a.shipment.allowed, true);
+    assert.equal(a.shipment.max_amount, 3300);
+    assert.equal(a.cancel.allowed, true);
+    assert.equal(a.refund.allowed, false);
+    assert.equal(a.refund.code, 'not_refundable');
+    assert.match(a.refund.reason, /cancel the NP postpaid transaction instead/);
+    const shipped = await op.post(`payments/${id}/shipment`, {}, { 'idempotency-key': 'ship-1' });
+    assert.equal(shipped.status, 200, shipped.text);
+    assert.equal(shipped.json.status, 'paid');
+    a = await act();
+    assert.equal(a.refund.allowed, true);
+    assert.equal(a.refund.max_amount, 3300);
+    assert.equal(a.cancel.allowed, false);
+    assert.equal(a.shipment.allowed, false);
+  });
+
   it('unknown payments and actions are 404s', async () => {
     assert.equal((await viewer.get('payments/pay_00000000000000000000000000')).status, 404);
     assert.equal((await viewer.get('payments/not-an-id')).status, 404);
@@ -600,9 +627,35 @@ describe('one merchant never sees another\'s data', () => {
     assert.equal(settings.json.merchant_id, '30002');
     assert.equal((await other.call('PUT', 'settings', { webhook_url: null })).status, 200);
     assert.equal((await admin.get('settings')).json.webhook_url, `${merchant.base}/webhooks`, 'the other merchant\'s change is its own');
+    // Its key rotation is its own: the first merchant's API key still signs.
+    assert.equal((await other.post('settings/rotate', { what: 'hash_key', overlap_seconds: 0 })).status, 200);
+    assert.equal((await signedApi(worker, 'GET', '/v1/merchant')).status, 200);
     // A user of one merchant does not sign in to another.
     assert.equal((await rawLogin({ merchant_id: '30002', user_id: 'vera', password: passwords.vera })).status, 401);
     // And a session of one merchant is bound to it (the merchant id is not a parameter).
     assert.equal((await other.get('me')).json.merchant_id, '30002');
+  });
+});
+
+describe('deadlines, in words', () => {
+  it('after the NET CASH refund deadline the request is refused with the deadline\'s date, and nothing changes', async () => {
+    const before = (await viewer.get(`payments/${netcashPay}`)).json;
+    const deadline = before.actions[0].deadline;
+    assert.match(deadline, /^\d{4}-\d{2}-\d{2}$/);
+    // Four months later (sessions have ended by then: sign in again).
+    await advanceClock(worker, 125 * 86400);
+    const again = await signIn('99999', 'admin', 'kessai-sandbox-admin');
+    const later = (await again.get(`payments/${netcashPay}`)).json;
+    assert.equal(later.payment.refunded, 400, 'the batch refund was paid out meanwhile');
+    const a = later.actions[0];
+    assert.equal(a.action, 'netcash_refund');
+    assert.equal(a.allowed, false);
+    assert.equal(a.code, 'refund_deadline_passed');
+    assert.equal(a.deadline, deadline);
+    assert.ok(a.reason.includes(`was ${deadline}`), a.reason);
+    const r = await again.post(`payments/${netcashPay}/netcash-refund`, { amount: 100 }, { 'idempotency-key': 'late-1' });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.error.code, 'refund_deadline_passed');
+    assert.equal((await again.get(`payments/${netcashPay}`)).json.payment.refunded, 400, 'nothing changed');
   });
 });

@@ -133,9 +133,10 @@ describe('administration tool in Chromium', () => {
         await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
         await page.getByRole('link', { name: 'Payments' }).click();
         await page.getByRole('heading', { name: 'Payments' }).waitFor();
-        // The one expected failure: GET /admin/api/me before signing in (401).
+        // The only expected failures: GET /admin/api/me before signing in
+        // (401; the page was opened twice).
         assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), []);
-        assert.ok(errors.length <= 1, errors.join('\n'));
+        assert.ok(errors.length <= 2, errors.join('\n'));
       } finally {
         await context.close();
       }

@@ -37,6 +37,9 @@ pub struct Filter {
     pub statuses: Vec<String>,
     pub amount_min: Option<u64>,
     pub amount_max: Option<u64>,
+    /// Changed at or after (Unix seconds); not a query field (the webhook
+    /// log uses it: an event made after a time changed its payment then).
+    pub updated_from: Option<i64>,
 }
 
 pub struct Bad {
@@ -140,6 +143,9 @@ impl Filter {
         }
         if let Some(d) = self.to {
             add(" AND created_at < #", JsValue::from_f64(d.add_days(1).start().0 as f64), &mut sql);
+        }
+        if let Some(t) = self.updated_from {
+            add(" AND updated_at >= #", JsValue::from_f64(t as f64), &mut sql);
         }
         if let Some(a) = self.amount_min {
             add(" AND amount >= #", JsValue::from_f64(a as f64), &mut sql);

@@ -51,11 +51,12 @@ pub(super) async fn log(ctx: &Ctx<'_>, s: &Session, url: &worker::Url) -> worker
         c => c.flatten(),
     };
     // Which payments: one, or a page of the index. Events are made after
-    // their payment, so payments created after `to` have none in range.
+    // their payment was created and change it, so payments created after
+    // `to`, or unchanged since before `from`, have none in range.
     let (ids, next) = match get("payment_id") {
         Some(id) => (vec![id], None),
         None => {
-            let f = Filter { to, ..Filter::default() };
+            let f = Filter { to, updated_from: from.map(|d| d.start().0), ..Filter::default() };
             let rows = payments::page(&ctx.db, &s.merchant_id, &s.service_id, &f, cursor.as_ref(), SCAN).await?;
             let next = (rows.len() == SCAN as usize).then(|| rows.last().map(|r| format!("{}_{}", r.created_at as i64, r.payment_id))).flatten();
             (rows.into_iter().map(|r| r.payment_id).collect(), next)

@@ -98,6 +98,16 @@ pub fn app() -> Html {
         });
     }
     use_effect_with(*lang, |l| i18n::apply(*l));
+    // A new view: focus its heading, so a screen reader says where we are.
+    use_effect_with((*route).clone(), |_| {
+        if let Some(h) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("main h2").ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = h.focus();
+        }
+    });
     let l = *lang;
     let switch = {
         let lang = lang.clone();
@@ -347,7 +357,7 @@ fn payments(p: &PaymentsProps) -> Html {
     };
     html! {
         <section aria-labelledby="payments-title">
-            <h2 id="payments-title">{ t(l, "payments") }</h2>
+            <h2 id="payments-title" tabindex="-1">{ t(l, "payments") }</h2>
             <form class="search card" onsubmit={submit} role="search">
                 { field("order_id", "text") }{ field("tracking_id", "text") }{ field("cust_code", "text") }
                 { field("from", "date") }{ field("to", "date") }
@@ -505,7 +515,7 @@ fn detail(p: &DetailProps) -> Html {
     html! {
         <section aria-labelledby="detail-title">
             <p><a href="#/payments">{ t(l, "back") }</a></p>
-            <h2 id="detail-title">{ format!("{}: {}", t(l, "detail"), pay["order_id"].as_str().unwrap_or("")) }</h2>
+            <h2 id="detail-title" tabindex="-1">{ format!("{}: {}", t(l, "detail"), pay["order_id"].as_str().unwrap_or("")) }</h2>
             <dl class="facts card">
                 <dt>{ t(l, "status") }</dt><dd class="status">{ i18n::status(l, pay["status"].as_str().unwrap_or("")) }</dd>
                 <dt>{ t(l, "tracking_id") }</dt><dd class="mono">{ pay["tracking_id"].as_str().unwrap_or("") }</dd>
@@ -660,7 +670,7 @@ fn webhooks(p: &WebhooksProps) -> Html {
     };
     html! {
         <section aria-labelledby="webhooks-title">
-            <h2 id="webhooks-title">{ t(l, "webhooks") }</h2>
+            <h2 id="webhooks-title" tabindex="-1">{ t(l, "webhooks") }</h2>
             <form class="search card" onsubmit={submit} role="search">
                 { field("event_id", "text") }{ field("type", "text") }{ field("status", "text") }{ field("from", "date") }{ field("to", "date") }
                 <div class="buttons">
@@ -782,7 +792,7 @@ fn settings(p: &SettingsProps) -> Html {
     };
     html! {
         <section aria-labelledby="settings-title">
-            <h2 id="settings-title">{ t(l, "settings") }</h2>
+            <h2 id="settings-title" tabindex="-1">{ t(l, "settings") }</h2>
             if let Some((ok, m)) = &*message {
                 <p class={if *ok { "notice" } else { "error" }} role={if *ok { "status" } else { "alert" }}>{ m.clone() }</p>
             }
@@ -871,7 +881,7 @@ fn audit(p: &AuditProps) -> Html {
     };
     html! {
         <section aria-labelledby="audit-title">
-            <h2 id="audit-title">{ t(l, "audit") }</h2>
+            <h2 id="audit-title" tabindex="-1">{ t(l, "audit") }</h2>
             <p><a href="/admin/api/audit.csv" download="audit.csv">{ t(l, "csv_utf8") }</a>{ " " }<a href="/admin/api/audit.csv?encoding=shift_jis" download="audit-sjis.csv">{ t(l, "csv_sjis") }</a></p>
             <div class="table-wrap"><table class="audit">
                 <thead><tr><th scope="col">{ t(l, "at") }</th><th scope="col">{ t(l, "who") }</th><th scope="col">{ t(l, "ip") }</th>

@@ -634,3 +634,48 @@ pub(super) async fn act(req: &mut Request, ctx: &Ctx<'_>, s: &Session, id: &str,
         Err(e) => e.response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Vec<(String, String)> {
+        s.split('&').filter(|p| !p.is_empty()).map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        }).collect()
+    }
+
+    #[test]
+    fn search_fields_are_checked_one_by_one() {
+        let f = Filter::parse(&q("order_id=o-1&from=2026-12-01&to=2026-12-31&method=card,np&status=paid&amount_min=100&amount_max=100")).ok().unwrap();
+        assert_eq!(f.order_id.as_deref(), Some("o-1"));
+        assert_eq!(f.from, JstDate::new(2026, 12, 1));
+        assert_eq!(f.methods, vec!["card", "np"]);
+        assert_eq!((f.amount_min, f.amount_max), (Some(100), Some(100)));
+        assert!(Filter::parse(&q("order_id=&status=")).ok().unwrap().statuses.is_empty(), "empty fields are no filter");
+        for (query, field) in [
+            ("from=2026-02-30", "from"),
+            ("to=20261201", "to"),
+            ("method=cash", "method"),
+            ("status=paid,lost", "status"),
+            ("amount_min=1e3", "amount_min"),
+            ("amount_max=-1", "amount_max"),
+            ("amount_min=12345678901", "amount_min"),
+            ("from=2026-12-02&to=2026-12-01", "to"),
+            ("amount_min=5&amount_max=4", "amount_max"),
+            ("sort=amount", "query"),
+        ] {
+            assert_eq!(Filter::parse(&q(query)).err().map(|b| b.field), Some(field), "{query}");
+        }
+    }
+
+    #[test]
+    fn dates_are_iso_jst_days() {
+        assert_eq!(parse_date("2026-12-01"), JstDate::new(2026, 12, 1));
+        assert_eq!(parse_date("2026-1-01"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        // A JST day starts at 15:00 UTC the day before.
+        assert_eq!(parse_date("2026-12-01").unwrap().start().rfc3339_utc(), "2026-11-30T15:00:00Z");
+    }
+}

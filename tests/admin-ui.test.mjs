@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as OTPAuth from 'otpauth';
 import { ARTIFACTS, api, launchChromium, openCheckout, orderId, purchase, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
 
 let worker;
@@ -142,6 +143,40 @@ describe('administration tool in Chromium', () => {
       }
     });
   }
+
+  it('a user turns on the second factor in the tool (recovery codes shown once), then signs in with a code from an authenticator', async () => {
+    const login = await adminApi('', '', 'POST', 'login', { merchant_id: '99999', password: 'kessai-sandbox-admin' });
+    const tom = await adminApi(login.cookie, login.json.csrf_token, 'POST', 'users', { user_id: 'tom', role: 'operator' });
+    const context = await browser.newContext({ viewport: SIZES[0].viewport, locale: 'ja-JP' });
+    const page = await context.newPage();
+    const now = async () => (await api(worker, 'GET', '/__sandbox/clock')).json.now * 1000;
+    try {
+      await signIn(page, 'tom', tom.json.password);
+      await page.getByRole('link', { name: '設定' }).click();
+      await page.getByRole('button', { name: '二要素認証を設定する' }).click();
+      const secret = (await page.locator('.totp-secret code').textContent()).trim();
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+      await page.getByLabel('認証アプリの6桁のコード').fill(totp.generate({ timestamp: await now() }));
+      await page.getByRole('button', { name: '確認して有効にする' }).click();
+      await page.locator('ul.recovery li').first().waitFor();
+      assert.equal(await page.locator('ul.recovery li').count(), 10);
+      await page.getByText('二要素認証 (認証アプリ): 有効').waitFor();
+      await page.getByRole('button', { name: 'サインアウト', exact: true }).click();
+
+      // Signing in now asks for the code.
+      await page.locator('#merchant_id').fill('99999');
+      await page.locator('#user_id').fill('tom');
+      await page.locator('#password').fill(tom.json.password);
+      await page.getByRole('button', { name: 'サインイン' }).click();
+      await page.getByRole('alert').filter({ hasText: '認証アプリのコードを入力してください。' }).waitFor();
+      await page.locator('#totp').fill(totp.generate({ timestamp: (await now()) + 30_000 }));
+      await page.getByRole('button', { name: 'サインイン' }).click();
+      await page.getByRole('navigation').waitFor();
+      assert.match(await page.locator('.who').textContent(), /tom \(オペレーター\)/);
+    } finally {
+      await context.close();
+    }
+  });
 
   it('a viewer sees the payment and its actions but cannot refund', async () => {
     const { id, order } = await cardPayment();

@@ -793,6 +793,7 @@ fn settings(p: &SettingsProps) -> Html {
     html! {
         <section aria-labelledby="settings-title">
             <h2 id="settings-title" tabindex="-1">{ t(l, "settings") }</h2>
+            <Account lang={l} />
             if let Some((ok, m)) = &*message {
                 <p class={if *ok { "notice" } else { "error" }} role={if *ok { "status" } else { "alert" }}>{ m.clone() }</p>
             }
@@ -847,6 +848,128 @@ fn settings(p: &SettingsProps) -> Html {
                 </form>
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct AccountProps {
+    pub lang: Lang,
+}
+
+/// The signed-in user's own account: the second factor (enrol, with the
+/// recovery codes shown once; turn off with a code), the password, signing
+/// out everywhere.
+#[function_component(Account)]
+fn account(p: &AccountProps) -> Html {
+    let l = p.lang;
+    let enabled = use_state(|| None::<bool>);
+    let enrol = use_state(|| None::<Value>);
+    let codes = use_state(|| None::<Vec<String>>);
+    let code = use_state(String::new);
+    let current = use_state(String::new);
+    let new_password = use_state(String::new);
+    let message = use_state(|| None::<(bool, String)>);
+    {
+        let enabled = enabled.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let a = call("GET", "me", None, None).await;
+                enabled.set(a.json["totp_enabled"].as_bool());
+            });
+        });
+    }
+    let begin = {
+        let (enrol, message) = (enrol.clone(), message.clone());
+        Callback::from(move |_| {
+            let (enrol, message) = (enrol.clone(), message.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let a = call("POST", "me/totp", Some(&json!({})), None).await;
+                if a.ok() {
+                    enrol.set(Some(a.json));
+                } else {
+                    message.set(Some((false, a.message())));
+                }
+            });
+        })
+    };
+    let confirm = {
+        let (enrol, codes, code, enabled, message) = (enrol.clone(), codes.clone(), code.clone(), enabled.clone(), message.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let path = if *enabled == Some(true) { "me/totp/disable" } else { "me/totp/confirm" };
+            let body = json!({"code": code.trim()});
+            let (enrol, codes, code, enabled, message) = (enrol.clone(), codes.clone(), code.clone(), enabled.clone(), message.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let a = call("POST", path, Some(&body), None).await;
+                code.set(String::new());
+                if a.ok() {
+                    enabled.set(a.json["totp_enabled"].as_bool());
+                    enrol.set(None);
+                    codes.set(a.json["recovery_codes"].as_array().map(|c| c.iter().filter_map(|x| x.as_str().map(String::from)).collect()));
+                    message.set(Some((true, t(l, "saved"))));
+                } else {
+                    message.set(Some((false, a.message())));
+                }
+            });
+        })
+    };
+    let change_password = {
+        let (current, new_password, message) = (current.clone(), new_password.clone(), message.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let body = json!({"current_password": *current, "new_password": *new_password});
+            let message = message.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let a = call("POST", "me/password", Some(&body), None).await;
+                message.set(Some(if a.ok() { (true, t(l, "saved")) } else { (false, a.message()) }));
+            });
+        })
+    };
+    let everywhere = Callback::from(move |_| {
+        wasm_bindgen_futures::spawn_local(async move {
+            call("POST", "logout-everywhere", Some(&json!({})), None).await;
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+    });
+    let on = *enabled == Some(true);
+    html! {
+        <div class="card account">
+            <h3>{ t(l, "account") }</h3>
+            if let Some((ok, m)) = &*message {
+                <p class={if *ok { "notice" } else { "error" }} role={if *ok { "status" } else { "alert" }}>{ m.clone() }</p>
+            }
+            <p>{ format!("{}: {}", t(l, "totp"), if on { t(l, "on") } else { t(l, "off") }) }</p>
+            if let Some(c) = &*codes {
+                <div class="secret" role="status"><p>{ t(l, "recovery_codes_once") }</p>
+                    <ul class="recovery">{ for c.iter().map(|x| html! { <li><code>{ x.clone() }</code></li> }) }</ul></div>
+            }
+            if !on && enrol.is_none() {
+                <button type="button" onclick={begin}>{ t(l, "totp_enable") }</button>
+            }
+            if let Some(en) = &*enrol {
+                <p>{ t(l, "totp_scan") }</p>
+                <p class="totp-secret"><code>{ en["secret"].as_str().unwrap_or("") }</code></p>
+                <p class="mono">{ en["otpauth_uri"].as_str().unwrap_or("") }</p>
+            }
+            if enrol.is_some() || on {
+                <form onsubmit={confirm}>
+                    <label for="totp-code">{ t(l, "totp_code") }</label>
+                    <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" required=true value={(*code).clone()} oninput={text_setter(&code)} />
+                    <button type="submit">{ if on { t(l, "totp_disable") } else { t(l, "totp_confirm") } }</button>
+                </form>
+            }
+            <form onsubmit={change_password}>
+                <h4>{ t(l, "change_password") }</h4>
+                <label for="pw-current">{ t(l, "current_password") }</label>
+                <input id="pw-current" type="password" autocomplete="current-password" required=true value={(*current).clone()} oninput={text_setter(&current)} />
+                <label for="pw-new">{ t(l, "new_password") }</label>
+                <input id="pw-new" type="password" autocomplete="new-password" minlength="12" required=true value={(*new_password).clone()} oninput={text_setter(&new_password)} />
+                <button type="submit">{ t(l, "change_password") }</button>
+            </form>
+            <div class="buttons"><button type="button" onclick={everywhere}>{ t(l, "sign_out_everywhere") }</button></div>
+        </div>
     }
 }
 

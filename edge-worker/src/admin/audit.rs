@@ -4,7 +4,6 @@
 //! answer's status, and for setting changes the values before and after
 //! (never a secret: a rotation records what was rotated, not the value).
 
-use futures_util::stream;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Response};
@@ -126,33 +125,17 @@ fn csv_row(r: &Row) -> String {
 
 /// The whole log as CSV, streamed page by page.
 pub(super) async fn export(ctx: &Ctx<'_>, s: &Session, url: &worker::Url) -> worker::Result<Response> {
-    let Some(enc) = csv::Encoding::from_query(url.query_pairs().find(|(k, _)| k == "encoding").map(|(_, v)| v.to_string()).as_deref()) else {
-        return error(400, "invalid_encoding", "encoding is utf-8 (default) or shift_jis");
+    let enc = match super::export::encoding(url) {
+        Ok(e) => e,
+        Err(r) => return r,
     };
-    let env = ctx.env.clone();
     let (mid, sid) = (s.merchant_id.clone(), s.service_id.clone());
-    let header = [enc.preamble().to_vec(), enc.encode(&csv::row(&CSV_COLUMNS.iter().map(|c| Cell::Text(c)).collect::<Vec<_>>()))].concat();
-    let first = stream::once(async move { Ok::<Vec<u8>, worker::Error>(header) });
-    let rest = stream::unfold(Some(None::<(i64, String)>), move |state| {
-        let (env, mid, sid) = (env.clone(), mid.clone(), sid.clone());
+    super::export::streamed(ctx.env, enc, CSV_COLUMNS, "audit.csv", move |db, cursor: Option<(i64, String)>| {
+        let (mid, sid) = (mid.clone(), sid.clone());
         async move {
-            let cursor = state?;
-            let result: worker::Result<(Vec<u8>, Option<Option<(i64, String)>>)> = async {
-                let db = env.d1("DB")?;
-                let rows = page(&db, &mid, &sid, cursor, 200).await?;
-                let next = (rows.len() == 200).then(|| rows.last().map(|r| (r.at as i64, r.id.clone())));
-                let text: String = rows.iter().map(csv_row).collect();
-                Ok((enc.encode(&text), next))
-            }
-            .await;
-            Some(match result {
-                Ok((bytes, next)) => (Ok(bytes), next),
-                Err(e) => (Err(e), None),
-            })
+            let rows = page(&db, &mid, &sid, cursor, 200).await?;
+            let next = (rows.len() == 200).then(|| rows.last().map(|r| (r.at as i64, r.id.clone()))).flatten();
+            Ok((rows.iter().map(csv_row).collect(), next))
         }
-    });
-    let mut r = Response::from_stream(futures_util::StreamExt::chain(first, rest))?;
-    r.headers_mut().set("content-type", &format!("text/csv; charset={}", enc.charset()))?;
-    r.headers_mut().set("content-disposition", "attachment; filename=\"audit.csv\"")?;
-    Ok(r)
+    })
 }

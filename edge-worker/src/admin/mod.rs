@@ -26,6 +26,7 @@ mod audit;
 mod auth;
 pub mod console;
 pub mod csv;
+mod export;
 mod payments;
 mod settings;
 pub mod staff;

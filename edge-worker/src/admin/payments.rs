@@ -5,7 +5,6 @@
 //! API's do (`Call::Operate`, `Call::NetcashRefund`), after the same
 //! method rules (`api::method_rule_refusal`); nothing goes around them.
 
-use futures_util::stream;
 use serde::Deserialize;
 use shared::journal::{OpKind, OpState};
 use shared::methods::Method as PayMethod;
@@ -295,44 +294,23 @@ pub const EXPORT_PAGE: u32 = 100;
 /// `GET /admin/api/payments.csv`: everything the search matches, streamed
 /// (read from D1 a page at a time while the answer is being sent).
 pub(super) async fn export(ctx: &Ctx<'_>, s: &Session, url: &worker::Url) -> worker::Result<Response> {
-    let q = pairs(url);
-    let f = match Filter::parse(&q) {
+    let f = match Filter::parse(&pairs(url)) {
         Ok(f) => f,
         Err(b) => return bad_query(b),
     };
-    let Some(enc) = csv::Encoding::from_query(q.iter().find(|(k, _)| k == "encoding").map(|(_, v)| v.as_str())) else {
-        return bad_query(bad("encoding", "encoding is utf-8 (default) or shift_jis"));
+    let enc = match super::export::encoding(url) {
+        Ok(e) => e,
+        Err(r) => return r,
     };
-    let header = [enc.preamble().to_vec(), enc.encode(&csv::row(&CSV_COLUMNS.iter().map(|c| Cell::Text(c)).collect::<Vec<_>>()))].concat();
-    let env = ctx.env.clone();
     let (mid, sid) = (s.merchant_id.clone(), s.service_id.clone());
-    let first = stream::once(async move { Ok::<Vec<u8>, worker::Error>(header) });
-    let rest = stream::unfold(Some(None::<Cursor>), move |state| {
-        let (env, mid, sid, f) = (env.clone(), mid.clone(), sid.clone(), f.clone());
+    super::export::streamed(ctx.env, enc, CSV_COLUMNS, "payments.csv", move |db, cursor: Option<Cursor>| {
+        let (mid, sid, f) = (mid.clone(), sid.clone(), f.clone());
         async move {
-            let cursor = state?;
-            let result: worker::Result<(Vec<u8>, Option<Option<Cursor>>)> = async {
-                let db = env.d1("DB")?;
-                let rows = page(&db, &mid, &sid, &f, cursor.as_ref(), EXPORT_PAGE).await?;
-                let next = (rows.len() == EXPORT_PAGE as usize).then(|| rows.last().map(|r| (r.created_at as i64, r.payment_id.clone())));
-                let text: String = rows.iter().map(csv_row).collect();
-                Ok((enc.encode(&text), next))
-            }
-            .await;
-            Some(match result {
-                Ok((bytes, next)) => (Ok(bytes), next),
-                Err(e) => {
-                    worker::console_error!("payments export: {e}");
-                    (Err(e), None)
-                }
-            })
+            let rows = page(&db, &mid, &sid, &f, cursor.as_ref(), EXPORT_PAGE).await?;
+            let next = (rows.len() == EXPORT_PAGE as usize).then(|| rows.last().map(|r| (r.created_at as i64, r.payment_id.clone()))).flatten();
+            Ok((rows.iter().map(csv_row).collect(), next))
         }
-    });
-    let mut r = Response::from_stream(futures_util::StreamExt::chain(first, rest))?;
-    r.headers_mut().set("content-type", &format!("text/csv; charset={}", enc.charset()))?;
-    r.headers_mut().set("content-disposition", "attachment; filename=\"payments.csv\"")?;
-    r.headers_mut().set("cache-control", "no-store")?;
-    Ok(r)
+    })
 }
 
 /// The session's merchant's payment, or `None` (another merchant's

@@ -341,11 +341,14 @@ describe('au Kantan Kessai over HTTP', () => {
     assert.match(page.html, /<dd id="au-item">ワイン定期便毎月二十日請求三千円<\/dd>/);
   });
 
-  it('au is not offered to feature phones, nor (in this build) for recurring purchases', async () => {
-    for (const overrides of [{ terminal_type: 'mobile' }, { pay_type: 'recurring_simple' }]) {
-      const r = await postPurchase(worker, auPurchase(overrides));
-      assert.equal(r.status, 422);
-      assert.match(await r.text(), /no_method_available/);
+  it('au is not offered to feature phones; recurring purchases are offered it, with the recurring pay types only', async () => {
+    const r = await postPurchase(worker, auPurchase({ terminal_type: 'mobile' }));
+    assert.equal(r.status, 422);
+    assert.match(await r.text(), /no_method_available/);
+    for (const payType of ['recurring_simple', 'recurring_fixed']) {
+      const pay = await openCheckout(worker, auPurchase({ pay_type: payType, pay_method: '' }));
+      const offered = (await session(pay)).methods.filter((m) => m.available).map((m) => m.method).sort();
+      assert.deepEqual(offered, ['au', 'np'], `${payType}: only au and NP take recurring billing`);
     }
     const feature = await postPurchase(worker, auPurchase({ pay_method: '' }), { headers: { 'user-agent': 'KDDI-CA3H UP.Browser/6.2' } });
     const pay = feature.headers.get('location').split('/').pop();

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::payment_do::{self, Call, OperateBody, Payment};
 use shared::journal::OpKind;
 use crate::store::{self, Merchant};
+use crate::subscription_do::api as subs;
 use crate::util;
 
 /// Every route of the merchant API: method and path pattern (`{name}` is a
@@ -33,6 +34,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/payments/{payment_id}/refund"),
     ("POST", "/v1/payments/{payment_id}/shipment"),
     ("POST", "/v1/webhooks/resend"),
+    ("GET", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}"),
+    ("POST", "/v1/subscriptions/{subscription_id}/purchases"),
+    ("POST", "/v1/subscriptions/{subscription_id}/cancel"),
 ];
 
 /// An API error: a status and a stable code, with a message for people.
@@ -305,7 +310,7 @@ async fn release_lease(db: &D1Database, m: &Merchant, key: &str) -> worker::Resu
     Ok(())
 }
 
-pub(crate) type ApiResult = Result<(u16, serde_json::Value), ApiError>;
+pub type ApiResult = Result<(u16, serde_json::Value), ApiError>;
 
 pub(crate) fn merchant_view(m: &Merchant) -> serde_json::Value {
     serde_json::json!({
@@ -317,6 +322,7 @@ pub(crate) fn merchant_view(m: &Merchant) -> serde_json::Value {
         "webhook_notice": m.webhook_notice,
         "allowed_origins": m.origins,
         "enabled_methods": m.methods,
+        "recurring": m.recurring,
     })
 }
 
@@ -419,6 +425,10 @@ async fn dispatch(
             operate(env, &p, OperateBody { kind: OpKind::Capture, amount: None, key: provider_key }).await
         }
         ("POST", "/v1/webhooks/resend") => resend_failed(env, db, merchant, body).await,
+        ("GET", "/v1/subscriptions") => subs::list(db, merchant, url).await,
+        ("GET", "/v1/subscriptions/{subscription_id}") => subs::get(env, db, merchant, params[0]).await,
+        ("POST", "/v1/subscriptions/{subscription_id}/purchases") => subs::purchase(env, merchant, params[0], body, provider_key).await,
+        ("POST", "/v1/subscriptions/{subscription_id}/cancel") => subs::cancel(env, merchant, params[0]).await,
         _ => Err(err(404, "no_such_route", "no such route")),
     }
 }
@@ -571,11 +581,16 @@ async fn create_checkout(body: &[u8], env: &Env, config: &Config, db: &D1Databas
     request.authenticate(&merchant.key_bytes(), &merchant.origins, util::now()).map_err(refuse)?;
     let device = request.terminal_type.unwrap_or(shared::methods::Device::Pc);
     let expires_in = request.limit_second;
+    let warnings: Vec<String> = match (request.pay_type, shared::recurring::check_fixed_item_name(&request.item_name)) {
+        (shared::methods::PayType::RecurringFixed, shared::recurring::ItemNameCheck::Warn(w)) => vec![w],
+        _ => vec![],
+    };
     let id = crate::link::create(env, config, db, merchant, request, device).await?.map_err(refuse)?;
     Ok((201, serde_json::json!({
         "tracking_id": id,
         "url": format!("{}/pay/{id}", config.public_base_url),
         "expires_in": expires_in,
+        "warnings": warnings,
     })))
 }
 
@@ -629,9 +644,10 @@ pub(crate) async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u
         webhook_url: Option<Option<String>>,
         allowed_origins: Option<Vec<String>>,
         enabled_methods: Option<Vec<String>>,
+        recurring: Option<shared::recurring::Options>,
     }
     let put: Put = serde_json::from_slice(body)
-        .map_err(|e| err(400, "invalid_body", format!("expected {{webhook_url, allowed_origins, enabled_methods}}: {e}")))?;
+        .map_err(|e| err(400, "invalid_body", format!("expected {{webhook_url, allowed_origins, enabled_methods, recurring}}: {e}")))?;
     let mut m = merchant.clone();
     if let Some(url) = put.webhook_url {
         match url.filter(|u| !u.is_empty()) {
@@ -662,6 +678,11 @@ pub(crate) async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u
             .iter()
             .map(|c| PayMethod::from_code(c).ok_or_else(|| err(422, "invalid_method", format!("{c} is not one of netcash, prepaid, np, au, card"))))
             .collect::<Result<_, _>>()?;
+    }
+    if let Some(o) = put.recurring {
+        o.validate().map_err(|e| err(422, "invalid_recurring_options", e.0))?;
+        store::set_recurring_options(db, &m.merchant_id, &m.service_id, &o, util::now().0).await?;
+        m.recurring = o;
     }
     store::save_merchant(db, &m).await?;
     Ok((200, merchant_view(&m)))

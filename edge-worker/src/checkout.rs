@@ -93,7 +93,8 @@ pub fn return_values(p: &Payment, now: UnixTime) -> Option<(String, ReturnValues
         | Status::PartiallyRefunded
         | Status::Refunded
         | Status::UnderInvestigation
-        | Status::ChargedBack => {
+        | Status::ChargedBack
+        | Status::Registered => {
             (&p.success_url, ResResult::Ok, String::new())
         }
         Status::Cancelled => (&p.cancel_url, ResResult::Cn, String::new()),

@@ -22,6 +22,9 @@ pub struct Config {
     /// Operators' bearer token (`OPERATOR_TOKEN`, a secret in production;
     /// empty disables the operator endpoints).
     pub operator_token: String,
+    /// Keys the subscription data sealed at rest (NP buyers, AES-GCM) and
+    /// the shoppers' subscription page links (`SUBSCRIPTION_SECRET`).
+    pub subscription_secret: String,
     pub np: NpSettings,
     pub pagecon_timeout_ms: u32,
     pub webhook_timeout_ms: u32,
@@ -46,6 +49,7 @@ pub const SECRETS: &[&str] = &[
     "NP_API_SECRET",
     "NP_NOTIFY_SECRET",
     "OPERATOR_TOKEN",
+    "SUBSCRIPTION_SECRET",
 ];
 
 /// The development values of those secrets (`edge-worker/wrangler.toml`,
@@ -58,6 +62,7 @@ const SANDBOX_SECRET_VALUES: &[&str] = &[
     "np-sandbox-api-secret",
     "whsec_a2Vzc2FpLW5wLXNhbmRib3gtbm90aWZ5LXNlY3JldC0wMQ==",
     "kessai-sandbox-operator",
+    "kessai-sandbox-subscription-secret",
 ];
 
 /// Why a production secret is unusable, if it is: missing, shorter than 16
@@ -212,6 +217,7 @@ impl Config {
         Config {
             au_notify_url,
             operator_token: var(env, "OPERATOR_TOKEN").unwrap_or_default(),
+            subscription_secret: var(env, "SUBSCRIPTION_SECRET")?,
             np: NpSettings::from_env(env, &public_base_url)?,
             public_base_url,
             netcash: ProviderEndpoint {

@@ -8,7 +8,11 @@
 //! * `/admin` — the payment administration tool (its JSON API under
 //!   `/admin/api/`, its app in `static/admin/`);
 //! * `/demo…` — the demo shop of the sandbox merchant (sandbox mode only);
+//! * `/subscriptions/{token}` — a shopper's subscription page (cancel);
 //! * `/health` — liveness, also the trivial route of the benchmark.
+//!
+//! Besides requests: the cron sweep (`scheduled`) and the billing queue's
+//! consumer (`queue`, `subscription_do::billing`).
 //!
 //! Static files (`static/`) are served by the assets binding before this
 //! code runs.
@@ -31,10 +35,13 @@ mod payment_do;
 mod provider_in;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod seal;
 mod store;
+mod subscription_do;
 mod util;
 
 pub use payment_do::PaymentObject;
+pub use subscription_do::SubscriptionObject;
 #[cfg(feature = "sandbox")]
 pub use sandbox::SandboxObject;
 
@@ -103,6 +110,9 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if let Some(rest) = path.strip_prefix("/provider/") {
         return provider_in::route(req, env, config, rest).await;
     }
+    if let Some(token) = path.strip_prefix("/subscriptions/") {
+        return subscription_do::page::route(req, env, config, token).await;
+    }
     if let Some(rest) = path.strip_prefix("/pay/") {
         let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
         return checkout::route(req, env, config, id, op).await;
@@ -117,6 +127,43 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
         #[cfg(feature = "sandbox-clock")]
         if path == "/__sandbox/clock" {
             return sandbox_clock(req, env, config).await;
+        }
+        // A billing queue message delivered by hand (a redelivery, as the
+        // queue may do): tests prove it charges nobody twice.
+        #[cfg(feature = "sandbox-clock")]
+        if path == "/__sandbox/billing" && req.method() == Method::Post {
+            let mut req = req;
+            let Ok(m) = req.json::<subscription_do::billing::Message>().await else {
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "a billing queue message"}}));
+            };
+            let db = store::db(env, true).await?;
+            subscription_do::billing::consume(env, &db, &m).await?;
+            return util::json(200, &serde_json::json!({"ok": true}));
+        }
+        // Bulk subscriptions for the billing benchmark and the scale test,
+        // and how a run stands.
+        #[cfg(feature = "sandbox-clock")]
+        if path == "/__sandbox/subscriptions" {
+            let now = clock::Clock::load(env, config).await?.now().0;
+            if req.method() == Method::Get {
+                let db = store::db(env, true).await?;
+                return util::json(200, &subscription_do::billing::status(&db, now).await?);
+            }
+            #[derive(serde::Deserialize)]
+            struct Seed {
+                prefix: String,
+                count: u32,
+                amount: u64,
+            }
+            let mut req = req;
+            let Ok(s) = req.json::<Seed>().await else {
+                return util::json(400, &serde_json::json!({"error": {"code": "invalid_body", "message": "{prefix, count, amount}"}}));
+            };
+            if s.count > 500 || s.amount == 0 || s.prefix.is_empty() || s.prefix.len() > 20 || !s.prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return util::json(422, &serde_json::json!({"error": {"code": "invalid_seed", "message": "count at most 500, amount > 0, prefix 1-20 letters or digits"}}));
+            }
+            let n = subscription_do::billing::seed(env, config, now, &s.prefix, s.count, s.amount).await?;
+            return util::json(201, &serde_json::json!({"seeded": n}));
         }
         if let Some(rest) = path.strip_prefix("/sandbox/") {
             let (provider, rest) = rest.split_once('/').map(|(p, r)| (p, format!("/{r}"))).unwrap_or((rest, "/".into()));
@@ -154,7 +201,32 @@ async fn sweep(env: &Env, config: &config::Config) -> worker::Result<usize> {
             worker::console_error!("sweep {id}: {e}");
         }
     }
+    // The monthly run (and every retry day's): through the billing queue.
+    if let Err(e) = subscription_do::billing::start_run(env, &db, clock.now().0).await {
+        worker::console_error!("starting the billing run: {e}");
+    }
     Ok(due.len())
+}
+
+/// The billing queue's consumer: each message on its own (acknowledged
+/// when done, retried by the queue when it failed).
+#[event(queue)]
+async fn queue(batch: worker::MessageBatch<subscription_do::billing::Message>, env: Env, _ctx: Context) -> worker::Result<()> {
+    use worker::MessageExt;
+    let config = config::Config::from_env(&env)?;
+    let db = store::db(&env, config.sandbox).await?;
+    // One message after the other: the provider (one sandbox object here)
+    // is the bottleneck, and side-by-side charges only time out there.
+    for m in batch.messages()? {
+        match subscription_do::billing::consume(&env, &db, m.body()).await {
+            Ok(()) => m.ack(),
+            Err(e) => {
+                worker::console_error!("billing message {:?} failed: {e}", m.body());
+                m.retry();
+            }
+        }
+    }
+    Ok(())
 }
 
 #[event(scheduled)]

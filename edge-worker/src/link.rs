@@ -27,11 +27,15 @@ fn au_offerable(req: &PurchaseRequest, merchant: &Merchant) -> bool {
         shared::methods::PayType::OneTime => au.one_time,
         shared::methods::PayType::RecurringSimple => au.recurring_simple,
         shared::methods::PayType::RecurringFixed => au.recurring_fixed,
-    } && match req.sales_mode {
-        shared::methods::SalesMode::Auto => au.automatic_sales,
-        shared::methods::SalesMode::Specified => au.specified_sales,
+    } && match (req.pay_type, req.sales_mode) {
+        // A subscription's own sales: monthly charges automatic, fixed-term
+        // purchases specified (the seed's basic specifications).
+        (shared::methods::PayType::RecurringSimple, _) => au.automatic_sales,
+        (shared::methods::PayType::RecurringFixed, _) => au.specified_sales,
+        (_, shared::methods::SalesMode::Auto) => au.automatic_sales,
+        (_, shared::methods::SalesMode::Specified) => au.specified_sales,
     };
-    by_contract && req.pay_type == shared::methods::PayType::OneTime && shared::au::item_name_fits(&req.item_name)
+    by_contract && shared::au::item_name_fits(&req.item_name)
 }
 
 const MAX_BODY: usize = 16 * 1024;
@@ -103,8 +107,22 @@ pub async fn create(
     if !offers.iter().any(|o| o.available) {
         return Ok(Err(PurchaseError::NoMethodAvailable));
     }
+    if request.pay_type == shared::methods::PayType::RecurringFixed && shared::recurring::check_fixed_item_name(&request.item_name) == shared::recurring::ItemNameCheck::TooLong {
+        return Ok(Err(PurchaseError::Invalid {
+            field: "item_name",
+            why: "a fixed-term subscription's item_name says the item and the billing timing in at most 20 (double-byte) characters",
+        }));
+    }
     let payment_id = util::new_id("pay");
     let expires_at = now.0 + request.limit_second as i64;
+    let recurring = shared::recurring::Kind::from_pay_type(request.pay_type).map(|kind| crate::payment_do::Recurring::Registration {
+        subscription_id: shared::recurring::subscription_id(&payment_id),
+        kind,
+        charges_now: kind == shared::recurring::Kind::Simple && merchant.recurring.charge_first_month,
+        registered: false,
+        sealed_buyer: None,
+        retry_at: None,
+    });
     let payment = Payment {
         id: payment_id.clone(),
         merchant_id: request.merchant_id,
@@ -140,6 +158,7 @@ pub async fn create(
         events: vec![],
         batch_refunds: vec![],
         journal: Default::default(),
+        recurring,
     };
     // The payment's object takes the record from D1 on first use: a
     // checkout costs one D1 write, and no object exists for pages nobody

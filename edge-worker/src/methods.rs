@@ -121,6 +121,9 @@ pub enum AttemptOutcome {
     Refused { code: &'static str },
     /// No clear answer; nothing is known to have been taken.
     Unclear,
+    /// A recurring registration that charges nothing: the shopper's
+    /// consent (and, for NP, details) recorded; no provider call.
+    Registered,
 }
 
 /// Performs the attempt at the provider. `payment` is the purchase the

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_merchant_contracts.sql", include_str!("../migrations/0004_merchant_contracts.sql")),
     ("0005_operator_audit.sql", include_str!("../migrations/0005_operator_audit.sql")),
     ("0006_admin_lockouts.sql", include_str!("../migrations/0006_admin_lockouts.sql")),
+    ("0007_subscriptions.sql", include_str!("../migrations/0007_subscriptions.sql")),
     ("0008_admin_staff.sql", include_str!("../migrations/0008_admin_staff.sql")),
 ];
 
@@ -125,6 +126,8 @@ pub struct Merchant {
     pub suspend_reason: Option<String>,
     /// Provider contract settings (operators set them).
     pub contracts: Contracts,
+    /// Recurring billing options (`PUT /v1/merchant`).
+    pub recurring: shared::recurring::Options,
 }
 
 /// A merchant's provider contracts, as operators set them.
@@ -178,6 +181,7 @@ struct MerchantRow {
     au_credit_card: Option<f64>,
     au_webmoney: Option<f64>,
     np_limit_yen: Option<f64>,
+    recurring_options: Option<String>,
 }
 
 fn corrupt(what: &str) -> worker::Error {
@@ -224,9 +228,11 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
     let row: Option<MerchantRow> = db
         .prepare(
             "SELECT m.*, s.suspended_at AS suspended_at, s.reason AS suspend_reason,
-                    c.au_credit_card AS au_credit_card, c.au_webmoney AS au_webmoney, c.np_limit_yen AS np_limit_yen FROM merchants m
+                    c.au_credit_card AS au_credit_card, c.au_webmoney AS au_webmoney, c.np_limit_yen AS np_limit_yen,
+                    r.options AS recurring_options FROM merchants m
              LEFT JOIN merchant_suspensions s ON s.merchant_id = m.merchant_id AND s.service_id = m.service_id
              LEFT JOIN merchant_contracts c ON c.merchant_id = m.merchant_id AND c.service_id = m.service_id
+             LEFT JOIN merchant_recurring r ON r.merchant_id = m.merchant_id AND r.service_id = m.service_id
              WHERE m.merchant_id = ?1 AND m.service_id = ?2",
         )
         .bind(&[merchant_id.into(), service_id.into()])?
@@ -263,7 +269,24 @@ pub async fn find_merchant(db: &D1Database, merchant_id: &str, service_id: &str)
             au_webmoney: r.au_webmoney.is_some_and(|v| v != 0.0),
             np_limit_yen: r.np_limit_yen.map(|v| v as u64),
         },
+        recurring: match r.recurring_options {
+            Some(o) => serde_json::from_str(&o).map_err(|_| corrupt("recurring options"))?,
+            None => shared::recurring::Options::default(),
+        },
     }))
+}
+
+/// Sets a merchant's recurring options.
+pub async fn set_recurring_options(db: &D1Database, merchant_id: &str, service_id: &str, o: &shared::recurring::Options, now: i64) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO merchant_recurring (merchant_id, service_id, options, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (merchant_id, service_id) DO UPDATE SET options = excluded.options, updated_at = excluded.updated_at",
+    )
+    .bind(&[merchant_id.into(), service_id.into(), serde_json::to_string(o)?.into(), JsValue::from_f64(now as f64)])?
+    .run()
+    .await?;
+    forget_merchant(merchant_id, service_id);
+    Ok(())
 }
 
 /// Sets a merchant's provider contracts.
@@ -638,7 +661,7 @@ mod tests {
     #[test]
     fn migrations_split_into_idempotent_statements() {
         let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
-        assert_eq!(all.len(), 24, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts, 5 for admin staff (0008)");
+        assert_eq!(all.len(), 28, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts, 4 for subscriptions, 5 for admin staff");
         for s in &all {
             assert!(!s.contains(';') && !s.contains("--"), "{s}");
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
@@ -648,6 +671,7 @@ mod tests {
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_contracts")));
         assert!(all.iter().any(|s| s.starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at")));
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_lockouts")));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_recurring")));
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_users")));
         assert!(all.last().unwrap().starts_with("CREATE INDEX IF NOT EXISTS admin_audit_by_merchant"));
         // Names are wrangler's: NNNN_name.sql, in order.

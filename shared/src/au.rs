@@ -451,19 +451,21 @@ pub struct Capabilities {
     pub refund: bool,
 }
 
-/// The combination table as the seed gives it: with WebMoney enabled, au
-/// takes no physical goods, no one-time charges, no fixed-term recurring
-/// and no refunds; with the credit card enabled (and no WebMoney), no
-/// fixed-term recurring.
+/// The combination table as the seed gives it (columns: item, digital
+/// content, automatic sales, specified sales, one-time, recurring simple,
+/// recurring fixed, refund): with WebMoney enabled, au takes no physical
+/// goods, no specified sales, no recurring billing of either kind and no
+/// refunds; with the credit card enabled (and no WebMoney), no fixed-term
+/// recurring.
 pub fn capabilities(credit_card: bool, webmoney: bool) -> Capabilities {
     if webmoney {
         return Capabilities {
             physical_goods: false,
             digital_content: true,
             automatic_sales: true,
-            specified_sales: true,
-            one_time: false,
-            recurring_simple: true,
+            specified_sales: false,
+            one_time: true,
+            recurring_simple: false,
             recurring_fixed: false,
             refund: false,
         };
@@ -641,8 +643,8 @@ mod tests {
         let card = capabilities(true, false);
         assert!(card.one_time && card.recurring_simple && !card.recurring_fixed && card.refund);
         for wm in [capabilities(false, true), capabilities(true, true)] {
-            assert!(!wm.physical_goods && wm.digital_content && !wm.one_time && wm.recurring_simple && !wm.recurring_fixed && !wm.refund);
-            assert!(wm.automatic_sales && wm.specified_sales);
+            assert!(!wm.physical_goods && wm.digital_content && wm.one_time && !wm.recurring_simple && !wm.recurring_fixed && !wm.refund);
+            assert!(wm.automatic_sales && !wm.specified_sales);
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod payment;
 pub mod prepaid;
 pub mod purchase;
+pub mod recurring;
 pub mod return_form;
 pub mod rules;
 pub mod signing;

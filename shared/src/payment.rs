@@ -43,11 +43,15 @@ pub enum Status {
     UnderInvestigation,
     /// The provider charged the sale back: the merchant is not paid for it.
     ChargedBack,
+    /// A recurring registration that charged nothing (fixed term / pay as
+    /// you go, or a monthly plan whose first month is not charged): the
+    /// shopper consented; the subscription's charges are payments of their own.
+    Registered,
 }
 
 impl Status {
     /// Every status, in the order of the life cycle.
-    pub const ALL: [Status; 15] = [
+    pub const ALL: [Status; 16] = [
         Status::Pending,
         Status::Processing,
         Status::Reconciling,
@@ -63,6 +67,7 @@ impl Status {
         Status::RefundRequired,
         Status::UnderInvestigation,
         Status::ChargedBack,
+        Status::Registered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -82,6 +87,7 @@ impl Status {
             Status::RefundRequired => "refund_required",
             Status::UnderInvestigation => "under_investigation",
             Status::ChargedBack => "charged_back",
+            Status::Registered => "registered",
         }
     }
 
@@ -139,6 +145,9 @@ pub enum Input {
     InvestigationCleared,
     /// The provider charged the sale back.
     ChargedBack,
+    /// The shopper consented to a recurring registration that charges
+    /// nothing now.
+    Registered,
 }
 
 /// Why an input is refused in a state.
@@ -173,6 +182,7 @@ impl Input {
             Input::InvestigationOpened => "opening an investigation",
             Input::InvestigationCleared => "clearing an investigation",
             Input::ChargedBack => "a chargeback",
+            Input::Registered => "registering",
         }
     }
 }
@@ -199,6 +209,9 @@ pub fn transition(status: Status, amounts: Amounts, input: Input) -> Result<(Sta
             let a = positive(amount)?;
             Ok((S::Held, Amounts { authorized: a, captured: Yen::ZERO, refunded: Yen::ZERO }))
         }
+        (S::Processing | S::Reconciling, I::Registered) => Ok((S::Registered, Amounts::default())),
+        // A registration the merchant refused: nothing was charged.
+        (S::Registered, I::MerchantRejected { .. }) => Ok((S::RejectedByMerchant, Amounts::default())),
         (S::Held, I::ScreeningApproved) => Ok((S::Authorized, amounts)),
         (S::Held, I::ScreeningDeclined) => Ok((S::Failed, Amounts::default())),
         (S::Paid | S::Authorized | S::Held, I::MerchantRejected { rollback: true }) => {
@@ -247,6 +260,16 @@ mod tests {
 
     fn run(inputs: &[Input]) -> Result<(Status, Amounts), TransitionError> {
         inputs.iter().try_fold((Status::Pending, Amounts::default()), |(s, a), i| transition(s, a, *i))
+    }
+
+    #[test]
+    fn a_registration_charges_nothing_and_ends_the_checkout() {
+        let (s, a) = run(&[Input::AttemptStarted, Input::Registered]).unwrap();
+        assert_eq!((s, a), (Status::Registered, Amounts::default()));
+        assert!(s.checkout_finished());
+        assert!(transition(s, a, Input::Refunded { amount: Y(1) }).is_err());
+        assert!(transition(s, a, Input::Settled { amount: Y(1) }).is_err());
+        assert_eq!(transition(s, a, Input::MerchantRejected { rollback: true }).unwrap().0, Status::RejectedByMerchant);
     }
 
     #[test]

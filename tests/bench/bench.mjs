@@ -5,7 +5,10 @@
 //    workerd (goal ≥ 0.7×);
 // 3. 200 shoppers paying at once (p50/p99 of the pay request, errors), and
 //    100 payments with the Worker killed at random moments (ledger
-//    disagreements, events lost: both must be 0).
+//    disagreements, events lost: both must be 0);
+// 4. a monthly billing run of 10,000 subscriptions (wall time,
+//    subscriptions per second, CPU per subscription, duplicates: must be 0),
+//    on the development build (it has the sandbox clock that moves to the 1st).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launchChromium, openCheckout, postPurchase, purchase, ROOT, signedApi, startMerchant, startWorker } from '../lib/harness.mjs';
 import { concurrentShoppers, killedMidRun } from '../lib/load.mjs';
+import { billingRun } from '../lib/billing.mjs';
 
 const merchant = await startMerchant();
 // The bench's own build (edge-worker/build-bench): never the one `cargo xtask dev` serves.
@@ -93,6 +97,14 @@ try {
   worker = ctx.worker;
   console.log(`\n100 payments, Worker killed ${chaos.killed} times at random (seed ${seed}):`);
   console.log(`  ${chaos.interrupted} pay requests cut off; ledger disagreements ${chaos.disagreements.length}; events lost ${chaos.lost.length}; repeated deliveries ${chaos.duplicates} (same webhook-id)`);
+  // 5. The monthly billing run (the dev build: it has the sandbox clock).
+  await worker.stop();
+  worker = await startWorker();
+  const subs = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10000);
+  const run = await billingRun(worker, subs);
+  console.log(`\nMonthly billing run of ${subs} au subscriptions (cron → queue pages of 100 → one object each):`);
+  console.log(`  wall ${run.wall.toFixed(1)} s, ${run.perSecond.toFixed(0)} subscriptions/s, CPU ${run.cpuMsPerSubscription.toFixed(1)} ms per subscription (wrangler + workerd, all isolates)`);
+  console.log(`  charged ${run.charged} of ${subs}; duplicates ${run.duplicates} (must be 0)`);
 } finally {
   await worker.stop();
   await merchant.close();

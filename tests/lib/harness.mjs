@@ -164,6 +164,7 @@ export const PRODUCTION_SECRETS = {
   NP_API_SECRET: 'prod-test-np-0123456789abcdef',
   NP_NOTIFY_SECRET: 'whsec_cHJvZC10ZXN0LW5wLW5vdGlmeS1zZWNyZXQtMDE=',
   OPERATOR_TOKEN: 'prod-test-operator-token-0123456789',
+  SUBSCRIPTION_SECRET: 'prod-test-subscription-secret-0123456789',
 };
 
 /**
@@ -219,6 +220,8 @@ export async function startWorker({ vars = {}, stateDir, production = false, wai
   return {
     base,
     port,
+    /** The process group of wrangler and workerd (CPU accounting in the bench). */
+    pgid: child.pid,
     stateDir: persist,
     log: () => log,
     /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */

@@ -89,6 +89,13 @@ pub struct Texts {
     pub returning: &'static str,
     pub done_title: &'static str,
     pub done_body: &'static str,
+    /// A recurring registration that charged nothing.
+    pub registered_title: &'static str,
+    pub registered_body: &'static str,
+    /// Under the amount of a recurring checkout.
+    pub recurring_monthly: &'static str,
+    pub recurring_fixed: &'static str,
+    pub recurring_nothing_now: &'static str,
     pub checking_title: &'static str,
     pub checking_body: &'static str,
     pub failed_title: &'static str,
@@ -172,6 +179,11 @@ pub const JA: Texts = Texts {
     returning: "まもなくショップの画面に戻ります…",
     done_title: "お支払いが完了しました",
     done_body: "ご利用ありがとうございました。",
+    registered_title: "お申し込みが完了しました",
+    registered_body: "継続課金に登録しました。今回のお支払いはありません。",
+    recurring_monthly: "継続課金：毎月1日に請求されます",
+    recurring_fixed: "継続課金：ご利用に応じてショップから請求されます",
+    recurring_nothing_now: "今回のお支払いはありません",
     checking_title: "お支払いを確認しています…",
     checking_body: "この画面を閉じずに、しばらくお待ちください。",
     failed_title: "お支払いできませんでした",
@@ -254,6 +266,11 @@ pub const EN: Texts = Texts {
     returning: "Taking you back to the shop…",
     done_title: "Payment complete",
     done_body: "Thank you for your payment.",
+    registered_title: "You are signed up",
+    registered_body: "The subscription is registered. Nothing is charged now.",
+    recurring_monthly: "Subscription: billed on the 1st of each month",
+    recurring_fixed: "Subscription: billed by the shop as you use it",
+    recurring_nothing_now: "Nothing is charged now",
     checking_title: "Checking your payment…",
     checking_body: "Please keep this page open for a moment.",
     failed_title: "Payment not completed",
@@ -807,6 +824,11 @@ mod tests {
             JA.no_form,
             JA.expired_title,
             JA.generic_error,
+            JA.registered_title,
+            JA.registered_body,
+            JA.recurring_monthly,
+            JA.recurring_fixed,
+            JA.recurring_nothing_now,
         ];
         let en = [
             EN.loading,
@@ -818,6 +840,11 @@ mod tests {
             EN.no_form,
             EN.expired_title,
             EN.generic_error,
+            EN.registered_title,
+            EN.registered_body,
+            EN.recurring_monthly,
+            EN.recurring_fixed,
+            EN.recurring_nothing_now,
         ];
         for (j, e) in ja.iter().zip(en) {
             assert!(is_japanese(j), "{j}");

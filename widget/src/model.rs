@@ -22,6 +22,8 @@ pub enum Status {
     /// au: the shopper continues on the provider's page (`redirect_url`).
     Redirect,
     RejectedByMerchant,
+    /// A recurring registration that charged nothing.
+    Registered,
     Unknown(String),
 }
 
@@ -39,6 +41,7 @@ impl From<&str> for Status {
             "held" => Status::Held,
             "redirect" => Status::Redirect,
             "rejected_by_merchant" => Status::RejectedByMerchant,
+            "registered" => Status::Registered,
             _ => Status::Unknown(s.to_owned()),
         }
     }
@@ -114,6 +117,10 @@ pub struct Session {
     pub now: i64,
     pub last_error: Option<ErrorRef>,
     pub next: Option<String>,
+    /// `recurring_simple` or `recurring_fixed` for a subscription's checkout.
+    pub recurring: Option<String>,
+    /// What this checkout charges now (a registration may charge nothing).
+    pub charge_now: Yen,
 }
 
 /// Reads an answer of the Worker (`None`: not what the contract says).
@@ -171,6 +178,8 @@ impl FromJson for Session {
             now: v.get("now").int()?,
             last_error: error_ref(v.get("last_error")),
             next: next(v),
+            recurring: string(v.get("recurring")),
+            charge_now: yen(v.get("charge_now")).unwrap_or(yen(v.get("amount"))?),
         })
     }
 }

@@ -26,6 +26,8 @@ use crate::model::{ApiError, Method, PayOk, Session, Status};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FinalKind {
     Paid,
+    /// A recurring registration that charged nothing.
+    Registered,
     /// NP postpay approved: the order stands, the invoice comes later.
     Ordered,
     /// The payment failed; with the error code when it came from our attempt.
@@ -138,6 +140,7 @@ pub(crate) fn final_of(status: &Status, next: Option<String>, auto_return: bool)
         Status::RefundRequired => FinalKind::RefundRequired,
         Status::Held => FinalKind::Held,
         Status::RejectedByMerchant => FinalKind::Failed(Some("merchant_rejected".into())),
+        Status::Registered => FinalKind::Registered,
         Status::Unknown(_) => FinalKind::Closed,
     };
     Some(Phase::Final(Final {

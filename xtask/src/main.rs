@@ -333,6 +333,7 @@ const PRODUCTION_SECRETS: &[&str] = &[
     "NP_API_SECRET",
     "NP_NOTIFY_SECRET",
     "OPERATOR_TOKEN",
+    "SUBSCRIPTION_SECRET",
 ];
 
 /// `edge-worker/.dev.vars.production` (gitignored): local stand-ins for the
@@ -501,6 +502,8 @@ fn bench(root: &Path) -> Result<()> {
     build_widget(root)?;
     build_worker(root, Build::Bench)?;
     build_worker(root, Build::Production)?;
+    // The billing run needs the sandbox clock (the development build).
+    build_worker(root, Build::Dev)?;
     step("benchmarks");
     let mut c = cmd(root, "node");
     c.arg(root.join("tests/bench/bench.mjs"));

@@ -33,6 +33,56 @@ pub struct StartRequest<'a> {
     /// The shopper's OpenID linked to the merchant's `cust_code`, if any:
     /// KDDI skips the login.
     pub open_id: Option<&'a str>,
+    /// `recurring_simple` or `recurring_fixed` for a registration (the
+    /// shopper consents at KDDI; its transaction id then names the
+    /// continuation later charges use). Absent for one-time payments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<&'a str>,
+}
+
+/// `POST /api/v1/continuations/{id}/charges`: a recurring purchase.
+#[derive(Serialize, Debug)]
+struct ChargeRequest<'a> {
+    merchant_code: &'a str,
+    /// Our key of the charge (`<payment id>-<try>`): the same key is the
+    /// same charge at KDDI.
+    service_ref: &'a str,
+    amount: u64,
+    item_name: &'a str,
+    sales_mode: &'a str,
+}
+
+/// What a recurring charge came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    /// Sold (`captured`: automatic sales) or authorized (specified sales).
+    Charged { transaction_id: String, captured: bool },
+    /// KDDI declined: our error code.
+    Declined(&'static str),
+    Unclear(String),
+}
+
+/// Maps the answer to a recurring charge (or to its status query).
+pub fn map_charge(out: &HttpOutcome) -> ChargeOutcome {
+    let (status, a) = match read(out) {
+        Ok(v) => v,
+        Err(e) => return ChargeOutcome::Unclear(e),
+    };
+    let charge: Option<String> = serde_json::from_str::<serde_json::Value>(&out.body).ok().and_then(|v| v["charge"].as_str().map(str::to_string));
+    match (a.result.as_str(), a.error_code.as_deref()) {
+        ("OK", _) if (200..300).contains(&status) => match (a.transaction_id, charge.as_deref()) {
+            (Some(transaction_id), Some("captured")) => ChargeOutcome::Charged { transaction_id, captured: true },
+            (Some(transaction_id), Some("authorized")) => ChargeOutcome::Charged { transaction_id, captured: false },
+            _ => ChargeOutcome::Unclear("OK without a transaction or charge state".into()),
+        },
+        ("NG", _) if !(400..500).contains(&status) => ChargeOutcome::Unclear(format!("HTTP {status} NG")),
+        ("NG", Some(code)) => match shared::au::Decline::from_wire(code) {
+            Some(d) => ChargeOutcome::Declined(d.code()),
+            None if code == "E_CONTINUATION_ENDED" => ChargeOutcome::Declined("au_contract_ended"),
+            None => ChargeOutcome::Unclear(format!("au error {code}: {}", a.message.unwrap_or_default())),
+        },
+        _ => ChargeOutcome::Unclear(format!("HTTP {status} result {}", a.result)),
+    }
 }
 
 /// `POST …/capture` and `…/refunds`.
@@ -279,6 +329,36 @@ impl Au<'_> {
     }
 
 
+    /// Charges a continuation (a recurring purchase); `service_ref` makes
+    /// a repeat the same charge.
+    pub async fn charge(&self, continuation_id: &str, service_ref: &str, amount: u64, item_name: &str, specified: bool) -> ChargeOutcome {
+        let body = serde_json::to_string(&ChargeRequest {
+            merchant_code: &self.endpoint.merchant_code,
+            service_ref,
+            amount,
+            item_name,
+            sales_mode: if specified { "specified" } else { "auto" },
+        })
+        .expect("serializable");
+        map_charge(&self.call(Method::Post, &format!("/api/v1/continuations/{continuation_id}/charges"), body).await)
+    }
+
+    /// What KDDI says of the charge sent with `service_ref`: `NotFound`
+    /// when it never saw it.
+    pub async fn charge_status(&self, continuation_id: &str, service_ref: &str) -> ChargeOutcome {
+        let out = self.call(Method::Get, &format!("/api/v1/continuations/{continuation_id}/charges/{service_ref}"), String::new()).await;
+        if out.status == Some(404) && out.body.contains("E_NOT_FOUND") {
+            return ChargeOutcome::Declined("not_found");
+        }
+        map_charge(&out)
+    }
+
+    /// Ends a continuation (the shopper or the merchant unsubscribed).
+    pub async fn end_continuation(&self, continuation_id: &str, key: &str) -> Outcome {
+        let body = serde_json::to_string(&CancelRequest { merchant_code: &self.endpoint.merchant_code, idempotency_key: key }).expect("serializable");
+        op_outcome(map_op(&self.call(Method::Post, &format!("/api/v1/continuations/{continuation_id}/cancel"), body).await))
+    }
+
     async fn call(&self, method: Method, path: &str, body: String) -> HttpOutcome {
         let headers = signed_headers("au", self.endpoint, method.as_ref(), path, &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -322,6 +402,7 @@ mod tests {
             return_url: "http://127.0.0.1:8787/pay/pay_x/au/return",
             limit_at: 1_795_392_240,
             open_id: None,
+            billing: None,
         })
         .unwrap();
         assert_eq!(body, include_str!("../../fixtures/au/start_request.json").trim());
@@ -334,9 +415,10 @@ mod tests {
             return_url: "http://127.0.0.1:8787/pay/pay_x/au/return",
             limit_at: 1_795_392_240,
             open_id: Some("oid_4f1c"),
+            billing: Some("recurring_fixed"),
         })
         .unwrap();
-        assert!(linked.contains(r#""sales_mode":"specified""#) && linked.ends_with(r#""open_id":"oid_4f1c"}"#), "{linked}");
+        assert!(linked.contains(r#""sales_mode":"specified""#) && linked.ends_with(r#""open_id":"oid_4f1c","billing":"recurring_fixed"}"#), "{linked}");
     }
 
     #[test]
@@ -359,6 +441,22 @@ mod tests {
         assert!(matches!(map_start(&answer(400, r#"{"result":"NG","error_code":"E_NEW"}"#), BASE), StartOutcome::Unknown(_)));
         let timeout = HttpOutcome { status: None, body: String::new(), latency_ms: 15000, error: Some("timeout".into()) };
         assert!(matches!(map_start(&timeout, BASE), StartOutcome::Unknown(_)));
+    }
+
+    #[test]
+    fn maps_charge_answers() {
+        assert_eq!(
+            map_charge(&answer(200, r#"{"result":"OK","transaction_id":"au_9","charge":"captured","amount":980}"#)),
+            ChargeOutcome::Charged { transaction_id: "au_9".into(), captured: true }
+        );
+        assert_eq!(
+            map_charge(&answer(200, r#"{"result":"OK","transaction_id":"au_9","charge":"authorized","amount":980}"#)),
+            ChargeOutcome::Charged { transaction_id: "au_9".into(), captured: false }
+        );
+        assert_eq!(map_charge(&answer(402, r#"{"result":"NG","error_code":"limit_exceeded"}"#)), ChargeOutcome::Declined("au_limit_exceeded"));
+        assert_eq!(map_charge(&answer(409, r#"{"result":"NG","error_code":"E_CONTINUATION_ENDED"}"#)), ChargeOutcome::Declined("au_contract_ended"));
+        assert!(matches!(map_charge(&answer(500, r#"{"result":"NG","error_code":"limit_exceeded"}"#)), ChargeOutcome::Unclear(_)));
+        assert!(matches!(map_charge(&answer(200, r#"{"result":"OK"}"#)), ChargeOutcome::Unclear(_)));
     }
 
     #[test]

@@ -55,8 +55,20 @@ impl PaymentObject {
             }
         };
 
+        // NP keeps the buyer for each later charge: sealed (AES-GCM) with
+        // the registration until the subscription takes it over.
+        let sealed_buyer = match (&input, &started.recurring) {
+            (methods::ShopperInput::Np(buyer), Some(super::Recurring::Registration { subscription_id, .. })) => {
+                let plain = serde_json::to_vec(buyer).map_err(internal)?;
+                Some(crate::seal::seal(&ctx.config.subscription_secret, subscription_id, &plain).await?)
+            }
+            _ => None,
+        };
         let outcome = match &input {
             methods::ShopperInput::Au => self.au_attempt(ctx, &started, &request_id).await,
+            // A registration that charges nothing asks NP nothing now: each
+            // charge is a new NP transaction with its own screening.
+            methods::ShopperInput::Np(_) if started.charged_at_registration() == shared::money::Yen::ZERO => AttemptOutcome::Registered,
             _ => {
                 let purchase = methods::Purchase { sales_mode: started.sales_mode, created_at: started.created_at, item_name: &started.item_name };
                 methods::attempt(&ctx.config, &input, &request_id, amount, &purchase).await
@@ -66,7 +78,14 @@ impl PaymentObject {
 
         let (_, p) = self
             .update(ctx, |p, now| {
+                if let (Some(sealed), Some(super::Recurring::Registration { sealed_buyer, .. })) = (&sealed_buyer, p.recurring.as_mut()) {
+                    *sealed_buyer = Some(sealed.clone());
+                }
                 match &outcome {
+                    AttemptOutcome::Registered => {
+                        p.paid_at = Some(now);
+                        p.apply(Input::Registered, &format!("{} recurring registration recorded (nothing charged)", method.code()), now)
+                    }
                     AttemptOutcome::Captured { provider_ref } => {
                         p.provider_ref = Some(provider_ref.clone());
                         p.paid_at = Some(now);
@@ -110,6 +129,10 @@ impl PaymentObject {
             .map_err(|r| internal(r.message))?;
 
         match outcome {
+            AttemptOutcome::Registered => {
+                let p = self.after_success(ctx, method, "", p).await?;
+                json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
+            }
             AttemptOutcome::Captured { provider_ref } | AttemptOutcome::Authorized { provider_ref } | AttemptOutcome::Held { provider_ref } => {
                 let p = self.after_success(ctx, method, &provider_ref, p).await?;
                 json(200, &serde_json::json!({"status": p.status.code(), "next": p.next_url()}))
@@ -130,7 +153,9 @@ impl PaymentObject {
     pub(super) async fn after_success(&self, ctx: &Ctx, method: Method, provider_ref: &str, p: Payment) -> worker::Result<Payment> {
         let answer = self.notify_result(ctx, &p).await?;
         if answer == MerchantAnswer::Ok {
-            return Ok(p);
+            // A recurring registration the merchant accepted: its subscription.
+            let p = self.load().await?.unwrap_or(p);
+            return self.register_subscription(ctx, p).await;
         }
         self.merchant_rejected(ctx, method, provider_ref, &answer).await
     }
@@ -144,6 +169,12 @@ impl PaymentObject {
             .update(ctx, |p, now| {
                 p.last_error = Some(Code::MerchantRejected.as_str().into());
                 let kind = match p.status {
+                    Status::Registered => {
+                        // Nothing was charged: nothing to roll back.
+                        p.apply(Input::MerchantRejected { rollback: true }, &format!("{note}; the registration is void"), now)
+                            .map_err(|e| refused(500, "internal", e.to_string()))?;
+                        return Ok(None);
+                    }
                     Status::Authorized | Status::Held => OpKind::Void,
                     Status::Paid if methods::can_roll_back(method) => OpKind::Refund,
                     _ => {

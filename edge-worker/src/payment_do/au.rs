@@ -46,7 +46,9 @@ pub enum Op {
 impl Payment {
     /// The history of the running attempt (`processing` entries at the end).
     fn au_run(&self) -> &[HistoryEntry] {
-        if self.status != Status::Processing || self.method != Some(Method::Au) {
+        // A subscription's charge never sends a shopper to KDDI: its
+        // unclear answers are reconciled by the journal (`ops`).
+        if self.status != Status::Processing || self.method != Some(Method::Au) || matches!(self.recurring, Some(super::Recurring::Charge { .. })) {
             return &[];
         }
         let n = self.history.iter().rev().take_while(|h| h.status == Status::Processing).count();
@@ -145,12 +147,13 @@ impl PaymentObject {
         let req = StartRequest {
             merchant_code: &ctx.config.au.merchant_code,
             service_ref: request_id,
-            amount: p.amount.get(),
+            amount: p.charged_at_registration().get(),
             item_name: &p.item_name,
-            sales_mode: p.sales_mode.code(),
+            sales_mode: if p.recurring.is_some() { "auto" } else { p.sales_mode.code() },
             return_url: &return_url,
             limit_at: p.au_start_deadline().unwrap_or_else(|| rules::start_deadline(now, p.expires_at)),
             open_id: open_id.as_deref(),
+            billing: p.recurring.as_ref().map(|_| p.pay_type.code()),
         };
         match kddi(ctx).start(&req).await {
             StartOutcome::Started { transaction_id, login_url } => AttemptOutcome::Redirect { provider_ref: transaction_id, url: login_url },
@@ -237,8 +240,14 @@ impl PaymentObject {
             return Ok(Err(refused(400, "au_return_invalid", "the au result does not make sense; nothing was changed")));
         };
         let mut verdict = rules::verdict(&outcome, deadline);
-        if matches!(verdict, Verdict::Paid { .. }) && f.amount != p.amount.get().to_string() {
+        if matches!(verdict, Verdict::Paid { .. }) && f.amount != p.charged_at_registration().get().to_string() {
             verdict = Verdict::Refused { code: "au_amount_mismatch", undo: true };
+        }
+        // A subscription only on the sources the seed allows for it.
+        if let (Verdict::Paid { method, .. }, Some(kind)) = (&verdict, p.recurring_kind()) {
+            if !shared::recurring::au_source_allowed(kind, *method) {
+                verdict = Verdict::Refused { code: "au_source_not_allowed", undo: true };
+            }
         }
         let tx = f.transaction_id.clone();
         let mut undo_note = String::new();
@@ -267,6 +276,8 @@ impl PaymentObject {
                         p.instrument = Some(format!("au Kantan Kessai ({})", method.label_en()));
                         p.paid_at = Some(now);
                         let (input, what) = match p.sales_mode {
+                            _ if p.charged_at_registration() == Yen::ZERO => (Input::Registered, "registration consented"),
+                            _ if p.recurring.is_some() => (Input::Captured { amount: p.amount }, "captured (first month)"),
                             SalesMode::Auto => (Input::Captured { amount: p.amount }, "captured"),
                             SalesMode::Specified => (Input::Authorized { amount: p.amount }, "authorized"),
                         };

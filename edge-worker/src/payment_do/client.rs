@@ -47,6 +47,16 @@ pub enum Call {
     Resend { event_id: String },
     /// Send again every undelivered event created in `[from, to)`.
     ResendFailed { from: i64, to: i64 },
+    /// A subscription's charge: try `try_no` (NP: with the buyer, opened
+    /// from the subscription for this call only).
+    Charge {
+        try_no: u32,
+        next_try_at: Option<i64>,
+        #[serde(default)]
+        buyer: Option<shared::np::Buyer>,
+    },
+    /// A subscription's own event, into its registration's outbox.
+    SubscriptionEvent { event_id: String, kind: String, data: serde_json::Value },
 }
 
 /// The stub of a payment's object.

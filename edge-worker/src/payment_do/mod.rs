@@ -33,11 +33,12 @@ mod client;
 mod delivery;
 mod ops;
 mod record;
+mod recurring;
 mod wallet;
 
 pub use client::{call, Call};
 pub use ops::OperateBody;
-pub use record::{BatchRefund, HistoryEntry, Offer, Payment};
+pub use record::{BatchRefund, HistoryEntry, Offer, Payment, Recurring};
 use record::{refused, Refused};
 
 fn shopper_error(status: u16, code: &str, message: &str, next: Option<String>) -> worker::Result<Response> {
@@ -252,6 +253,8 @@ impl PaymentObject {
                     "now": now,
                     "last_error": p.last_error.as_ref().map(|c| serde_json::json!({"code": c})),
                     "next": p.next_url(),
+                    "recurring": p.recurring_kind().map(|_| p.pay_type.code()),
+                    "charge_now": p.charged_at_registration(),
                 }),
             )
             }
@@ -295,6 +298,8 @@ impl DurableObject for PaymentObject {
             }
             Call::Resend { event_id } => self.resend(&ctx, &event_id).await,
             Call::ResendFailed { from, to } => self.resend_failed(&ctx, from, to).await,
+            Call::Charge { try_no, next_try_at, buyer } => self.charge(&ctx, try_no, next_try_at, buyer).await,
+            Call::SubscriptionEvent { event_id, kind, data } => self.subscription_event(&ctx, event_id, kind, data).await,
         }
     }
 
@@ -312,6 +317,9 @@ impl PaymentObject {
         self.au_sweep(ctx).await;
         if let Err(e) = self.reconcile_due(ctx).await {
             worker::console_error!("reconciliation failed: {e}");
+        }
+        if let Err(e) = self.register_if_due(ctx).await {
+            worker::console_error!("subscription registration failed: {e}");
         }
         self.deliver_due(ctx).await
     }

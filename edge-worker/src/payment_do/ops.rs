@@ -93,6 +93,11 @@ impl PaymentObject {
                 if let Some(r) = rule.and_then(|op| au::rule_refusal(p, op, now)) {
                     return Err(refused(422, r.code(), r.message()));
                 }
+                if body.kind == OpKind::Refund {
+                    if let Some(r) = p.monthly_refund_refusal(now) {
+                        return Err(refused(422, r.code(), r.message()));
+                    }
+                }
                 let key = body.key.clone().unwrap_or_else(|| util::new_id("op"));
                 begin(p, body.kind, Origin::Merchant, amount, key, t)
             })
@@ -125,6 +130,12 @@ impl PaymentObject {
         let c = &ctx.config;
         let Some(method) = p.method else { return OpOutcome::Failed { code: "no_method".into() } };
         if op.kind == OpKind::Attempt {
+            if let Some(o) = super::recurring::charge_status(ctx, p, &op.key).await {
+                return match o {
+                    Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
+                    o => outcome_of(o),
+                };
+            }
             return match methods::attempt_status(c, method, &op.key, p.sales_mode, op.amount).await {
                 Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
                 o => outcome_of(o),
@@ -234,7 +245,9 @@ impl PaymentObject {
             let Some(op) = p.journal.due(now).cloned() else { return Ok(()) };
             // au and NET CASH Wallet attempts wait for the shopper at the
             // provider; their own sweeps end them.
-            if op.kind == OpKind::Attempt && op.state == OpState::InFlight && p.method == Some(Method::Au) {
+            // (A subscription's charge has no shopper: it is reconciled here.)
+            let charge = matches!(p.recurring, Some(super::Recurring::Charge { .. }));
+            if op.kind == OpKind::Attempt && op.state == OpState::InFlight && p.method == Some(Method::Au) && !charge {
                 self.update(ctx, |p, now| {
                     if let Some(o) = p.journal.ops.iter_mut().find(|o| o.id == op.id) {
                         o.next_check_at = Some(now + shared::journal::IN_FLIGHT_LEASE_SECONDS);
@@ -246,7 +259,9 @@ impl PaymentObject {
                 continue;
             }
             let (_, after) = self.run(ctx, &p, op.clone()).await?;
-            if after.kind == OpKind::Attempt && !matches!(after.state, OpState::InFlight | OpState::Reconciling) {
+            // A charge has no shopper waiting and no result notification:
+            // its webhooks tell the merchant.
+            if after.kind == OpKind::Attempt && !charge && !matches!(after.state, OpState::InFlight | OpState::Reconciling) {
                 // The attempt is known now: tell the merchant before the
                 // shopper (who is waiting on the page) leaves.
                 if let Some(p) = self.load().await? {
@@ -412,8 +427,10 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
             p.paid_at = Some(now);
             // NP approved a screening (the sale is fixed by the shipment
             // report); card specified sales are authorizations.
-            let input = match (p.method, p.sales_mode) {
-                (Some(Method::Np), _) | (Some(Method::Card), shared::methods::SalesMode::Specified) => Input::Authorized { amount: p.amount },
+            let input = match (p.method, p.sales_mode, &p.recurring) {
+                // A fixed-term purchase at au is specified sales; a monthly charge automatic.
+                (Some(Method::Au), _, Some(super::Recurring::Charge { period: None, .. })) => Input::Authorized { amount: p.amount },
+                (Some(Method::Np), _, _) | (Some(Method::Card), shared::methods::SalesMode::Specified, _) => Input::Authorized { amount: p.amount },
                 _ => Input::Captured { amount: p.amount },
             };
             let _ = p.apply(input, &format!("the provider confirmed the attempt {} ({provider_ref})", op.key), now);
@@ -421,6 +438,7 @@ fn apply_attempt_outcome(p: &mut Payment, op: &Operation, outcome: &OpOutcome, n
         OpOutcome::Failed { code } => {
             p.last_error = Some(code.clone());
             let _ = p.apply(Input::AttemptRefused, &format!("the provider says the attempt {} took nothing ({code})", op.key), now);
+            p.charge_refused(code, now);
         }
         OpOutcome::Unclear { why } => p.journal.checked_again(&op.id, why, now),
     }

@@ -8,6 +8,7 @@ use shared::methods::{Device, Method, PayType, SalesMode, Unavailable};
 use shared::money::Yen;
 use shared::outbox::{self, Event};
 use shared::payment::{transition, Amounts, Input, Status};
+use shared::recurring::{Kind, Period};
 use shared::time::UnixTime;
 
 use crate::notify::MerchantAnswer;
@@ -73,6 +74,47 @@ pub struct Payment {
     /// Every provider operation, written before the provider is asked.
     #[serde(default)]
     pub journal: Journal,
+    /// The payment's part in recurring billing, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<Recurring>,
+}
+
+/// A payment's part in recurring billing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Recurring {
+    /// The checkout that registers a subscription (`recurring_*` pay type).
+    Registration {
+        subscription_id: String,
+        kind: Kind,
+        /// Whether the registration charges the amount now (a monthly plan's
+        /// first month) or only records the shopper's consent.
+        charges_now: bool,
+        /// The subscription's object has it (retried by the alarm until so).
+        #[serde(default)]
+        registered: bool,
+        /// NP: the buyer's details sealed (AES-GCM) until the subscription
+        /// holds them; then removed from the payment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sealed_buyer: Option<String>,
+        /// When to try the hand-over again after a failure.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<i64>,
+    },
+    /// A charge of a subscription: a monthly cycle (`period`) or a
+    /// merchant's purchase on a fixed-term one.
+    Charge {
+        subscription_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<Period>,
+        /// au: the continuation (registration transaction) charged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continuation: Option<String>,
+        /// When the cycle's next try is due if this one is refused (`None`:
+        /// this is the last).
+        #[serde(default)]
+        next_try_at: Option<i64>,
+    },
 }
 
 /// A NET CASH refund in a weekly batch.
@@ -85,6 +127,13 @@ pub struct BatchRefund {
     pub batch_closes: String,
     pub payout_date: String,
     pub paid_on: Option<String>,
+}
+
+fn period_code(r: Option<&Recurring>) -> Option<String> {
+    match r {
+        Some(Recurring::Charge { period: Some(p), .. }) => Some(p.code()),
+        _ => None,
+    }
 }
 
 /// Why a change was refused, for the caller.
@@ -115,7 +164,7 @@ pub(super) fn event_type(input: Input, to: Status) -> Option<&'static str> {
         (_, Status::RefundRequired) => "payment.refund_required",
         (_, Status::Refunded) => "payment.refunded",
         (_, Status::PartiallyRefunded) => "payment.partially_refunded",
-        (_, Status::Pending | Status::Processing | Status::Reconciling) => return None,
+        (_, Status::Pending | Status::Processing | Status::Reconciling | Status::Registered) => return None,
     })
 }
 
@@ -130,6 +179,15 @@ impl Payment {
 
     /// What merchants see of the payment in events and the API.
     pub fn snapshot(&self) -> serde_json::Value {
+        let mut v = self.base_snapshot();
+        if let Some(r) = &self.recurring {
+            let (Recurring::Charge { subscription_id, .. } | Recurring::Registration { subscription_id, .. }) = r;
+            v["subscription_id"] = subscription_id.clone().into();
+        }
+        v
+    }
+
+    fn base_snapshot(&self) -> serde_json::Value {
         serde_json::json!({
             "merchant_id": self.merchant_id,
             "service_id": self.service_id,
@@ -168,7 +226,40 @@ impl Payment {
             let data = self.snapshot();
             self.events.push(Event::new(util::new_id("evt"), kind, now, data));
         }
+        if let Some(Recurring::Charge { .. }) = &self.recurring {
+            let charged = matches!(before, Status::Processing | Status::Reconciling | Status::Held) && matches!(status, Status::Paid | Status::Authorized);
+            if charged {
+                self.recurring_event("recurring.charged", serde_json::json!({}), now);
+            } else if before == Status::Held && status == Status::Failed {
+                let code = self.last_error.clone().unwrap_or_else(|| "np_declined".into());
+                self.recurring_event("recurring.charge_failed", serde_json::json!({"error_code": code, "final": true, "next_try_at": null}), now);
+            }
+        }
         Ok(())
+    }
+
+    /// A recurring event of this payment: the payment's snapshot with the
+    /// subscription, the cycle and `extra`.
+    pub(super) fn recurring_event(&mut self, kind: &str, extra: serde_json::Value, now: i64) {
+        let mut data = self.snapshot();
+        if let Some(period) = period_code(self.recurring.as_ref()) {
+            data["period"] = period.into();
+        }
+        if let (Some(obj), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
+            obj.extend(extra);
+        }
+        self.events.push(Event::new(util::new_id("evt"), kind, now, data));
+    }
+
+    /// A refused try of a recurring charge: the cycle waits for its next
+    /// try, or — the last try, or a refusal no retry can change — fails.
+    pub(super) fn charge_refused(&mut self, code: &str, now: i64) {
+        let Some(Recurring::Charge { next_try_at, .. }) = &self.recurring else { return };
+        let next = next_try_at.filter(|_| shared::recurring::retryable(code));
+        self.recurring_event("recurring.charge_failed", serde_json::json!({"error_code": code, "try": self.attempts, "final": next.is_none(), "next_try_at": next}), now);
+        if next.is_none() && self.status == Status::Pending {
+            let _ = self.apply(Input::ShopperGaveUp, &format!("the recurring charge failed ({code}): no further try"), now);
+        }
     }
 
     pub(super) fn expire_if_due(&mut self, now: i64) {
@@ -181,7 +272,7 @@ impl Payment {
     /// next delivery.
     pub(super) fn next_work(&self) -> Option<i64> {
         let expiry = (self.status == Status::Pending).then_some(self.expires_at).or_else(|| self.au_check_at());
-        [expiry, outbox::next_due(&self.events), self.journal.next_check()].into_iter().flatten().min()
+        [expiry, outbox::next_due(&self.events), self.journal.next_check(), self.registration_due()].into_iter().flatten().min()
     }
 
     /// Keeps the attempt's journal entry in step with the state machine:
@@ -191,7 +282,7 @@ impl Payment {
         let Some(op) = self.journal.ops.iter().rev().find(|o| o.kind == shared::journal::OpKind::Attempt && o.pending()) else { return };
         let id = op.id.clone();
         let outcome = match input {
-            Input::Captured { .. } | Input::Authorized { .. } | Input::ScreeningHeld { .. } => {
+            Input::Captured { .. } | Input::Authorized { .. } | Input::ScreeningHeld { .. } | Input::Registered => {
                 OpOutcome::Succeeded { provider_ref: self.provider_ref.clone().unwrap_or_default() }
             }
             Input::AttemptRefused => OpOutcome::Failed { code: self.last_error.clone().unwrap_or_else(|| "refused".into()) },
@@ -201,6 +292,37 @@ impl Payment {
         self.journal.finish(&id, &outcome, now);
     }
 
+
+    /// A monthly subscription's refund window (PRODUCT §6, au seed "Period
+    /// for refund"): a charge until the last day of the month after next;
+    /// the first month's charge, made at registration, only from the 1st of
+    /// the following month.
+    pub fn monthly_refund_refusal(&self, now: UnixTime) -> Option<shared::recurring::RefundRefusal> {
+        let charged = UnixTime(self.paid_at?);
+        let first_month = match &self.recurring {
+            Some(Recurring::Registration { kind: Kind::Simple, charges_now: true, .. }) => true,
+            Some(Recurring::Charge { period: Some(_), .. }) => false,
+            _ => return None,
+        };
+        shared::recurring::check_simple_refund(charged, first_month, now).err()
+    }
+
+    /// What a checkout charges: its amount, except a recurring registration
+    /// that only records consent (0).
+    pub fn charged_at_registration(&self) -> Yen {
+        match &self.recurring {
+            Some(Recurring::Registration { charges_now: false, .. }) => Yen::ZERO,
+            _ => self.amount,
+        }
+    }
+
+    /// The kind of subscription this checkout registers, if it does.
+    pub fn recurring_kind(&self) -> Option<Kind> {
+        match &self.recurring {
+            Some(Recurring::Registration { kind, .. }) => Some(*kind),
+            _ => None,
+        }
+    }
 
     /// What can still be refunded: captured, less refunded, less what
     /// pending refunds hold.

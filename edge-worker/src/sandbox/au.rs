@@ -71,6 +71,11 @@ struct Tx {
     #[serde(default)]
     dispute: Option<String>,
     state: State,
+    /// `one_time` (or empty), `recurring_simple` or `recurring_fixed`: a
+    /// recurring registration leaves a continuation (the shopper's consent)
+    /// the merchant charges later.
+    #[serde(default)]
+    billing: String,
     started_at: Option<i64>,
     au_id: Option<String>,
     /// Binds the confirmation form to the login that opened it.
@@ -134,6 +139,238 @@ impl Tx {
     }
 }
 
+/// A recurring registration's consent: what the merchant charges later
+/// (KDDI's "recurring charge" purchase requests), keyed by the
+/// registration's transaction id.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct Continuation {
+    id: String,
+    kind: shared::recurring::Kind,
+    au_id: String,
+    /// The source the shopper chose at registration.
+    source: String,
+    active: bool,
+    created_at: i64,
+    cancelled_at: Option<i64>,
+    /// Every charge: (service_ref, transaction id, amount, state).
+    charges: Vec<ChargeRecord>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct ChargeRecord {
+    service_ref: String,
+    transaction_id: String,
+    amount: u64,
+    result: String,
+    at: i64,
+}
+
+#[derive(Deserialize)]
+struct ChargeRequest {
+    merchant_code: String,
+    service_ref: String,
+    amount: u64,
+    item_name: String,
+    sales_mode: String,
+}
+
+async fn set_standing(storage: &Storage, au_id: &str, body: &str) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Standing {
+        standing: String,
+    }
+    let Ok(st) = serde_json::from_str::<Standing>(body) else { return ng(400, "E_BAD_REQUEST", "{standing: ok|limit_exceeded|overdue|restricted}") };
+    if st.standing != "ok" && Decline::from_wire(&st.standing).is_none() {
+        return ng(400, "E_BAD_REQUEST", "standing is ok, limit_exceeded, overdue or restricted");
+    }
+    storage.put(&format!("standing:{au_id}"), &st.standing).await?;
+    json(200, &serde_json::json!({"au_id": au_id, "standing": st.standing}))
+}
+
+/// A test account's standing, as the sandbox control set it.
+async fn standing(storage: &Storage, au_id: &str) -> worker::Result<Option<Result<(), Decline>>> {
+    let base = account(au_id);
+    Ok(match storage.get::<String>(&format!("standing:{au_id}")).await? {
+        Some(s) if base.is_some() => Some(Decline::from_wire(&s).map_or(Ok(()), Err)),
+        _ => base,
+    })
+}
+
+/// KDDI's recurring purchases on a continuation: charge (simple: automatic
+/// sales; fixed term: specified sales), the status of a charge by its
+/// `service_ref`, and the end of the continuation.
+async fn continuation_api(storage: &Storage, config: &Config, now: i64, method: worker::Method, rest: &str, body: &str) -> worker::Result<Response> {
+    let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
+    let key = format!("cont:{id}");
+    let Some(mut c) = storage.get::<Continuation>(&key).await? else { return ng(404, "E_NOT_FOUND", "no such continuation") };
+    match (method, op) {
+        (worker::Method::Post, "cancel") => {
+            if c.active {
+                c.active = false;
+                c.cancelled_at = Some(now);
+                storage.put(&key, &c).await?;
+            }
+            json(200, &serde_json::json!({"result": "OK", "continuation_id": c.id, "active": false, "operation_id": format!("aucancel_{}", c.id)}))
+        }
+        (worker::Method::Get, op) if op.starts_with("charges/") => {
+            let service_ref = &op["charges/".len()..];
+            match c.charges.iter().find(|r| r.service_ref == service_ref) {
+                Some(r) => json(200, &serde_json::json!({"result": "OK", "transaction_id": r.transaction_id, "charge": r.result, "amount": r.amount})),
+                None => ng(404, "E_NOT_FOUND", "no charge with this service_ref"),
+            }
+        }
+        (worker::Method::Post, "charges") => {
+            let Ok(r) = serde_json::from_str::<ChargeRequest>(body) else { return ng(400, "E_BAD_REQUEST", "{merchant_code, service_ref, amount, item_name, sales_mode}") };
+            if r.merchant_code != config.au.merchant_code || r.service_ref.is_empty() || r.service_ref.len() > 64 {
+                return ng(400, "E_BAD_REQUEST", "merchant_code and service_ref (at most 64 characters) are required");
+            }
+            // The same service_ref is the same charge.
+            if let Some(done) = c.charges.iter().find(|x| x.service_ref == r.service_ref) {
+                if done.amount != r.amount {
+                    return ng(409, "E_DUPLICATE", "service_ref was used for another charge");
+                }
+                return charge_answer(done);
+            }
+            if r.amount == 0 || r.amount > shared::money::MAX_YEN {
+                return ng(422, "E_AMOUNT", "amount must be 1 to 9,999,999 yen");
+            }
+            if !au::item_name_fits(&r.item_name) {
+                return ng(422, "E_ITEM_NAME_TOO_LONG", "item_name is 1 to 20 double-byte characters");
+            }
+            let expected = if c.kind == shared::recurring::Kind::Simple { "auto" } else { "specified" };
+            if r.sales_mode != expected {
+                return ng(422, "E_SALES_MODE", "simple recurring charges are automatic sales; fixed-term ones specified sales");
+            }
+            if !c.active {
+                return ng(409, "E_CONTINUATION_ENDED", "the continuation was cancelled");
+            }
+            let fault = faults::take(storage, "au:charge", &r.service_ref, r.amount).await?;
+            if fault == Some(Fault::ErrorBefore) {
+                return faults::server_error();
+            }
+            let decline = match standing(storage, &c.au_id).await? {
+                Some(Ok(())) => None,
+                Some(Err(d)) => Some(d),
+                None => Some(Decline::Restricted),
+            };
+            let mut tx = Tx {
+                id: util::new_id("au"),
+                service_ref: r.service_ref.clone(),
+                amount: r.amount,
+                item_name: r.item_name,
+                sales_mode: r.sales_mode,
+                return_url: String::new(),
+                limit_at: now,
+                open_id_hint: None,
+                linked: true,
+                created_at: now,
+                dispute: None,
+                state: State::Closed,
+                billing: format!("recurring_{}", c.kind.code()),
+                started_at: Some(now),
+                au_id: Some(c.au_id.clone()),
+                ticket: None,
+                result: None,
+                error_code: None,
+                payment_method: Some(c.source.clone()),
+                open_id: Some(open_id_of(config, &c.au_id)),
+                completed_at: Some(now),
+                authorized: 0,
+                captured: 0,
+                captured_at: None,
+                refunded: 0,
+            };
+            match decline {
+                None => {
+                    tx.result = Some("OK".into());
+                    tx.authorized = tx.amount;
+                    if tx.sales_mode == "auto" {
+                        tx.state = State::Captured;
+                        tx.captured = tx.amount;
+                        tx.captured_at = Some(now);
+                    } else {
+                        tx.state = State::Authorized;
+                    }
+                }
+                Some(d) => tx.close("NG", Some(d.wire()), now),
+            }
+            let record = ChargeRecord {
+                service_ref: r.service_ref,
+                transaction_id: tx.id.clone(),
+                amount: tx.amount,
+                result: match (tx.state, &tx.error_code) {
+                    (State::Captured, _) => "captured".into(),
+                    (State::Authorized, _) => "authorized".into(),
+                    (_, code) => format!("declined:{}", code.clone().unwrap_or_default()),
+                },
+                at: now,
+            };
+            save(storage, &tx).await?;
+            c.charges.push(record.clone());
+            storage.put(&key, &c).await?;
+            faults::deliver(fault, charge_answer(&record), config.au.timeout_ms).await
+        }
+        _ => ng(404, "E_NOT_FOUND", "no such endpoint"),
+    }
+}
+
+async fn seed_continuations(storage: &Storage, now: i64, body: &str) -> worker::Result<Response> {
+    #[derive(Deserialize)]
+    struct Seed {
+        ids: Vec<String>,
+        kind: shared::recurring::Kind,
+    }
+    let Ok(seed) = serde_json::from_str::<Seed>(body) else { return ng(400, "E_BAD_REQUEST", "{ids: [...], kind: simple|fixed}") };
+    if seed.ids.len() > 1000 || seed.ids.iter().any(|i| i.is_empty() || i.len() > 64) {
+        return ng(400, "E_BAD_REQUEST", "at most 1000 ids of 1 to 64 characters");
+    }
+    for id in &seed.ids {
+        let c = Continuation {
+            id: id.clone(),
+            kind: seed.kind,
+            au_id: format!("au-ok-{id}"),
+            source: "au_phone_bill".into(),
+            active: true,
+            created_at: now,
+            cancelled_at: None,
+            charges: vec![],
+        };
+        storage.put(&format!("cont:{id}"), &c).await?;
+    }
+    json(201, &serde_json::json!({"seeded": seed.ids.len()}))
+}
+
+async fn ledger(storage: &Storage) -> worker::Result<Response> {
+    let opts = worker::ListOptions::new().prefix("cont:");
+    let map = storage.list_with_options(opts).await?;
+    let (mut continuations, mut charges, mut captured, mut duplicates, mut amount) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for entry in map.values() {
+        let Ok(v) = entry else { continue };
+        let Ok(c) = serde_wasm_bindgen::from_value::<Continuation>(v) else { continue };
+        continuations += 1;
+        charges += c.charges.len() as u64;
+        let mut seen: Vec<&str> = vec![];
+        for r in c.charges.iter().filter(|r| r.result == "captured" || r.result == "authorized") {
+            captured += 1;
+            amount += r.amount;
+            let payment = r.service_ref.rsplit_once('-').map_or(r.service_ref.as_str(), |(p, _)| p);
+            if seen.contains(&payment) {
+                duplicates += 1;
+            }
+            seen.push(payment);
+        }
+    }
+    json(200, &serde_json::json!({"continuations": continuations, "charges": charges, "charged": captured, "charged_yen": amount, "duplicates": duplicates}))
+}
+
+fn charge_answer(r: &ChargeRecord) -> worker::Result<Response> {
+    match r.result.strip_prefix("declined:") {
+        Some(code) => json(402, &serde_json::json!({"result": "NG", "error_code": code, "transaction_id": r.transaction_id,
+            "message": "KDDI declined the charge"})),
+        None => json(200, &serde_json::json!({"result": "OK", "transaction_id": r.transaction_id, "charge": r.result, "amount": r.amount})),
+    }
+}
+
 /// What a test account does at payment.
 fn account(au_id: &str) -> Option<Result<(), Decline>> {
     match au_id {
@@ -177,6 +414,8 @@ struct StartRequest {
     return_url: String,
     limit_at: i64,
     open_id: Option<String>,
+    #[serde(default)]
+    billing: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +447,28 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
     if let (worker::Method::Post, Some(id)) = (method.clone(), path.strip_prefix("/disputes/")) {
         return dispute(storage, config, now, id, body).await;
     }
+    // Sandbox control: a shopper's standing at KDDI from now on (a credit
+    // limit reached, a bill overdue, a restriction, or good again), and a
+    // view of a continuation with its charges.
+    if let (worker::Method::Post, Some(au_id)) = (method.clone(), path.strip_prefix("/accounts/")) {
+        return set_standing(storage, au_id, body).await;
+    }
+    // Seeds continuations in bulk (the billing benchmark and the scale
+    // test: subscriptions without a shopper on KDDI's pages), and sums up
+    // the ledger: every charge, and duplicates (a cycle's payment charged
+    // more than once).
+    if (method.clone(), path) == (worker::Method::Post, "/continuations") {
+        return seed_continuations(storage, now, body).await;
+    }
+    if (method.clone(), path) == (worker::Method::Get, "/ledger") {
+        return ledger(storage).await;
+    }
+    if let (worker::Method::Get, Some(id)) = (method.clone(), path.strip_prefix("/continuations/")) {
+        return match storage.get::<Continuation>(&format!("cont:{id}")).await? {
+            Some(c) => json(200, &c),
+            None => ng(404, "E_NOT_FOUND", "no such continuation"),
+        };
+    }
     if !path.starts_with("/api/") {
         return page_error(404, "ページが見つかりません。", "Page not found.");
     }
@@ -216,6 +477,9 @@ pub async fn handle(storage: &Storage, config: &Config, now: i64, req: &Request,
     }
     if path == "/api/v1/payments" && method == worker::Method::Post {
         return start(storage, config, now, body).await;
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/continuations/") {
+        return continuation_api(storage, config, now, method, rest, body).await;
     }
     let Some(rest) = path.strip_prefix("/api/v1/payments/") else { return ng(404, "E_NOT_FOUND", "no such endpoint") };
     let (id, op) = rest.split_once('/').unwrap_or((rest, ""));
@@ -244,8 +508,14 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
     if r.merchant_code != config.au.merchant_code || r.service_ref.is_empty() || r.service_ref.len() > 64 {
         return ng(400, "E_BAD_REQUEST", "merchant_code and service_ref (at most 64 characters) are required");
     }
-    if r.amount == 0 || r.amount > shared::money::MAX_YEN {
-        return ng(422, "E_AMOUNT", "amount must be 1 to 9,999,999 yen");
+    let billing = r.billing.clone().unwrap_or_default();
+    if !matches!(billing.as_str(), "" | "one_time" | "recurring_simple" | "recurring_fixed") {
+        return ng(400, "E_BAD_REQUEST", "billing is one_time, recurring_simple or recurring_fixed");
+    }
+    // A recurring registration may charge nothing (consent only).
+    let min = if billing.starts_with("recurring_") { 0 } else { 1 };
+    if r.amount < min || r.amount > shared::money::MAX_YEN {
+        return ng(422, "E_AMOUNT", "amount must be 1 to 9,999,999 yen (0 for a recurring registration without a charge)");
     }
     if !au::item_name_fits(&r.item_name) {
         return ng(422, "E_ITEM_NAME_TOO_LONG", "item_name is 1 to 20 double-byte characters");
@@ -281,6 +551,7 @@ async fn start(storage: &Storage, config: &Config, now: i64, body: &str) -> work
         created_at: now,
         dispute: None,
         state: State::Created,
+        billing,
         started_at: None,
         au_id: None,
         ticket: None,
@@ -485,8 +756,32 @@ fn login_page(tx: &Tx, error: Option<(&str, &str)>, au_id: &str) -> worker::Resu
     page(if error.is_empty() { 200 } else { 401 }, "ログイン / Log in | auかんたん決済", &main, "'self'")
 }
 
+/// The sources the shopper may choose: all for one-time payments; for
+/// recurring billing the seed's notes ※2 and ※3.
+fn sources(tx: &Tx) -> Vec<AuPaymentMethod> {
+    AuPaymentMethod::ALL.into_iter().filter(|m| kind_of(tx).is_none_or(|k| shared::recurring::au_source_allowed(k, *m))).collect()
+}
+
+fn kind_of(tx: &Tx) -> Option<shared::recurring::Kind> {
+    match tx.billing.as_str() {
+        "recurring_simple" => Some(shared::recurring::Kind::Simple),
+        "recurring_fixed" => Some(shared::recurring::Kind::Fixed),
+        _ => None,
+    }
+}
+
+fn consent_note(tx: &Tx) -> &'static str {
+    match kind_of(tx) {
+        Some(shared::recurring::Kind::Simple) => "<p class=\"au-note\" id=\"au-consent\">毎月1日に自動で課金される継続課金に申し込みます（ショップのマイページから解約できます）。<br>\
+            <span lang=\"en\">You sign up for a monthly charge billed on the 1st (cancel any time from the shop's my page).</span></p>",
+        Some(shared::recurring::Kind::Fixed) => "<p class=\"au-note\" id=\"au-consent\">ショップの請求に応じて課金される継続課金（定期・従量）に申し込みます。今は課金されません。<br>\
+            <span lang=\"en\">You sign up for recurring charges the shop bills as described (fixed term / pay as you go). Nothing is charged now.</span></p>",
+        None => "",
+    }
+}
+
 fn confirm_page(tx: &Tx, linked: bool) -> worker::Result<Response> {
-    let options: String = AuPaymentMethod::ALL
+    let options: String = sources(tx)
         .iter()
         .enumerate()
         .map(|(i, m)| {
@@ -507,13 +802,14 @@ fn confirm_page(tx: &Tx, linked: bool) -> worker::Result<Response> {
         ""
     };
     let main = format!(
-        "<section class=\"au-card\"><h1>お支払い内容の確認<span lang=\"en\" class=\"au-en\">Confirm your payment</span></h1>{who}{summary}\
+        "<section class=\"au-card\"><h1>お支払い内容の確認<span lang=\"en\" class=\"au-en\">Confirm your payment</span></h1>{who}{summary}{consent}\
          <form method=\"post\" action=\"complete\" class=\"au-form\"><input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
          <input type=\"hidden\" name=\"ticket\" value=\"{ticket}\">\
          <fieldset><legend>お支払い方法 / Payment method</legend>{options}</fieldset>\
          <button type=\"submit\" name=\"action\" value=\"pay\" id=\"au-pay\" class=\"au-primary\">支払う / Pay</button></form>\
          {deadline}{cancel}</section>",
         summary = summary(tx),
+        consent = consent_note(tx),
         tx = escape(&tx.id),
         ticket = escape(tx.ticket.as_deref().unwrap_or("")),
         deadline = deadline_note(tx),
@@ -625,11 +921,11 @@ async fn complete(storage: &Storage, config: &Config, now: i64, body: &str) -> w
     if !ticket_ok {
         return page_error(403, "ログインし直してください。", "Please log in again.");
     }
-    let Some(method) = AuPaymentMethod::from_code(field(&form, "payment_method")) else {
+    let Some(method) = AuPaymentMethod::from_code(field(&form, "payment_method")).filter(|m| sources(&tx).contains(m)) else {
         return confirm_page(&tx, tx.linked);
     };
     let au_id = tx.au_id.clone().unwrap_or_default();
-    match account(&au_id) {
+    match standing(storage, &au_id).await? {
         Some(Ok(())) => {
             let open_id = open_id_of(config, &au_id);
             storage.put(&format!("openid:{open_id}"), &au_id).await?;
@@ -644,6 +940,19 @@ async fn complete(storage: &Storage, config: &Config, now: i64, body: &str) -> w
                 tx.captured_at = Some(now);
             }
             tx.ticket = None;
+            if let Some(kind) = kind_of(&tx) {
+                let c = Continuation {
+                    id: tx.id.clone(),
+                    kind,
+                    au_id: au_id.clone(),
+                    source: method.code().into(),
+                    active: true,
+                    created_at: now,
+                    cancelled_at: None,
+                    charges: vec![],
+                };
+                storage.put(&format!("cont:{}", c.id), &c).await?;
+            }
         }
         Some(Err(decline)) => {
             tx.close("NG", Some(decline.wire()), now);

@@ -13,6 +13,7 @@ pub fn outcome(outcome: &Final, lang: Lang) -> Html {
     let mut parts = vec![];
     let done = match outcome.kind {
         FinalKind::Paid => Some((t.done_title, t.done_body)),
+        FinalKind::Registered => Some((t.registered_title, t.registered_body)),
         FinalKind::Ordered => Some((t.ordered_title, t.ordered_body)),
         FinalKind::Held => Some((t.held_title, t.held_body)),
         _ => None,

@@ -24,6 +24,14 @@ pub fn summary(s: &Session, lang: Lang, seconds_left: Option<i64>) -> Html {
                     el("span", &[("class", "tax-incl")], vec![text(t.tax_included)]),
                 ],
             ),
+            match s.recurring.as_deref() {
+                Some(kind) => {
+                    let what = if kind == "recurring_simple" { t.recurring_monthly } else { t.recurring_fixed };
+                    let line = if s.charge_now.get() == 0 { format!("{what}（{}）", t.recurring_nothing_now) } else { what.to_string() };
+                    el("p", &[("class", "tax"), ("id", "recurring-note")], vec![text(line)])
+                }
+                None => none(),
+            },
             if s.tax.get() > 0 {
                 el("p", &[("class", "tax"), ("id", "tax")], vec![text(format!("{} {}", t.tax, yen(s.tax)))])
             } else {

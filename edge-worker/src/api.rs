@@ -328,7 +328,7 @@ pub(crate) fn merchant_view(m: &Merchant) -> serde_json::Value {
 
 /// Loads a payment of this merchant, or 404 (another merchant's payment
 /// does not exist for this one).
-pub(crate) async fn own_payment(env: &Env, merchant: &Merchant, id: &str) -> Result<Payment, ApiError> {
+async fn own_payment(env: &Env, merchant: &Merchant, id: &str) -> Result<Payment, ApiError> {
     let not_found = || err(404, "payment_not_found", format!("no payment {id}"));
     if !crate::checkout::valid_payment_id(id) {
         return Err(not_found());

@@ -20,33 +20,42 @@ after(async () => {
 
 const PASSWORD = 'kessai-sandbox-admin';
 
+// The session's CSRF token, per cookie (given at sign-in).
+const csrfOf = new Map();
 async function admin(method, path, body, cookie = '') {
   const res = await fetch(`${worker.base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', 'x-requested-with': 'kessai-admin', cookie },
+    headers: { 'content-type': 'application/json', 'x-requested-with': 'kessai-admin', 'x-csrf-token': csrfOf.get(cookie) ?? '', cookie },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const setCookie = res.headers.get('set-cookie');
-  return { status: res.status, json: await res.json().catch(() => null), cookie: setCookie ? setCookie.split(';')[0] : cookie, headers: res.headers };
+  const json = await res.json().catch(() => null);
+  const newCookie = setCookie ? setCookie.split(';')[0] : cookie;
+  if (json?.csrf_token) csrfOf.set(newCookie, json.csrf_token);
+  return { status: res.status, json, cookie: newCookie, headers: res.headers };
 }
 const login = (password = PASSWORD) => admin('POST', '/admin/api/login', { merchant_id: '99999', password });
 
-function storedHash() {
+/** The first user's stored password: on the merchant row until the first
+ * sign-in makes it the user `admin` (an administrator). */
+function storedHash(sql = "SELECT password_hash AS h FROM admin_users WHERE merchant_id = '99999' AND user_id = 'admin'") {
   const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'wrangler'),
-    ['d1', 'execute', 'DB', '--local', '--persist-to', worker.stateDir, '--json', '--command', "SELECT admin_password_hash AS h FROM merchants WHERE merchant_id = '99999'"], {
+    ['d1', 'execute', 'DB', '--local', '--persist-to', worker.stateDir, '--json', '--command', sql], {
       cwd: join(ROOT, 'edge-worker'),
       env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     }).toString();
-  return JSON.parse(out)[0].results[0].h;
+  return JSON.parse(out)[0].results[0]?.h;
 }
 
 describe('administration sign-in', () => {
   it('the older HMAC password is replaced by PBKDF2-HMAC-SHA256 (100,000 iterations, its own salt) on sign-in, and still signs in', async () => {
     // Any administration request opens (and, for the sandbox, seeds) D1.
     assert.equal((await admin('GET', '/admin/api/me')).status, 401);
-    assert.match(storedHash(), /^[0-9a-f]{64}$/, 'the sandbox seed is the older scheme');
+    assert.match(storedHash("SELECT admin_password_hash AS h FROM merchants WHERE merchant_id = '99999'"), /^[0-9a-f]{64}$/, 'the sandbox seed is the older scheme');
+    assert.equal(storedHash(), undefined, 'no staff user yet');
     assert.equal((await login()).status, 200);
+    assert.equal(storedHash("SELECT admin_password_hash AS h FROM merchants WHERE merchant_id = '99999'"), null, 'the merchant row keeps no password');
     const h = storedHash();
     assert.match(h, /^pbkdf2-sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
     assert.ok(!h.includes(PASSWORD));

@@ -36,7 +36,7 @@ function applied(persist) {
   return query(persist, 'SELECT name FROM d1_migrations ORDER BY id').map((r) => r.name);
 }
 
-const MIGRATIONS = ['0001_initial.sql', '0002_merchant_suspensions.sql', '0003_csp_reports.sql', '0004_merchant_contracts.sql', '0005_operator_audit.sql', '0006_admin_lockouts.sql', '0007_subscriptions.sql'];
+const MIGRATIONS = ['0001_initial.sql', '0002_merchant_suspensions.sql', '0003_csp_reports.sql', '0004_merchant_contracts.sql', '0005_operator_audit.sql', '0006_admin_lockouts.sql', '0007_subscriptions.sql', '0008_admin_staff.sql'];
 
 /** Starts the Worker on a state, makes it use D1 (a purchase request), stops it. */
 async function useWorker(persist, check) {

@@ -25,13 +25,19 @@ after(async () => {
   await merchant?.close();
 });
 
+let csrfToken = '';
 async function admin(method, path, body, { csrf = true } = {}) {
   const headers = { 'content-type': 'application/json', cookie };
-  if (csrf) headers['x-requested-with'] = 'kessai-admin';
+  if (csrf) {
+    headers['x-requested-with'] = 'kessai-admin';
+    headers['x-csrf-token'] = csrfToken;
+  }
   const res = await fetch(`${worker.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const setCookie = res.headers.get('set-cookie');
   if (setCookie) cookie = setCookie.split(';')[0];
-  return { status: res.status, json: await res.json().catch(() => null), setCookie };
+  const json = await res.json().catch(() => null);
+  if (json?.csrf_token) csrfToken = json.csrf_token;
+  return { status: res.status, json, setCookie };
 }
 
 const login = (password = 'kessai-sandbox-admin') => admin('POST', '/admin/api/login', { merchant_id: '99999', password });

@@ -312,7 +312,7 @@ async fn release_lease(db: &D1Database, m: &Merchant, key: &str) -> worker::Resu
 
 pub type ApiResult = Result<(u16, serde_json::Value), ApiError>;
 
-fn merchant_view(m: &Merchant) -> serde_json::Value {
+pub(crate) fn merchant_view(m: &Merchant) -> serde_json::Value {
     serde_json::json!({
         "merchant_id": m.merchant_id,
         "service_id": m.service_id,
@@ -344,7 +344,7 @@ async fn own_payment(env: &Env, merchant: &Merchant, id: &str) -> Result<Payment
     Ok(p)
 }
 
-fn payment_view(p: &Payment) -> serde_json::Value {
+pub(crate) fn payment_view(p: &Payment) -> serde_json::Value {
     let mut v = p.snapshot();
     let o = v.as_object_mut().expect("snapshot is an object");
     o.insert("created_at".into(), p.created_at.into());
@@ -436,7 +436,7 @@ async fn dispatch(
 /// A journaled operation on the payment's object, answered as the API
 /// answers: the payment (200), the operation being reconciled (202), or
 /// the refusal.
-async fn operate(env: &Env, p: &Payment, body: OperateBody) -> ApiResult {
+pub(crate) async fn operate(env: &Env, p: &Payment, body: OperateBody) -> ApiResult {
     let mut r = payment_do::call(env, &p.id, &Call::Operate(body)).await?;
     let status = r.status_code();
     let v: serde_json::Value = r.json().await?;
@@ -450,7 +450,7 @@ async fn operate(env: &Env, p: &Payment, body: OperateBody) -> ApiResult {
 /// `POST /v1/webhooks/resend`: sends again every webhook event still owed
 /// (failed, or waiting for an endpoint) created in `[from, to)`, in order
 /// per payment. Bounded: at most 500 payments per call (`more` says so).
-async fn resend_failed(env: &Env, db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
+pub(crate) async fn resend_failed(env: &Env, db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Range {
@@ -498,7 +498,7 @@ async fn resend_failed(env: &Env, db: &D1Database, merchant: &Merchant, body: &[
 /// What the method's rules (PRODUCT §2) refuse before anything is tried.
 /// `None`: the operation may go on to the payment (which still checks
 /// amounts and states).
-fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock, merchant: &Merchant) -> Option<ApiError> {
+pub(crate) fn method_rule_refusal(p: &Payment, action: &str, clock: &Clock, merchant: &Merchant) -> Option<ApiError> {
     let _ = clock;
     Some(match (p.method, action) {
         (None, _) => err(409, "not_paid", format!("the payment is {} and has taken no money", p.status.code())),
@@ -598,7 +598,7 @@ async fn create_checkout(body: &[u8], env: &Env, config: &Config, db: &D1Databas
 /// once; the previous one stays valid for `overlap_seconds` (default one
 /// day, at most seven): requests signed with it are accepted and webhooks
 /// carry a signature with each secret.
-async fn rotate(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
+pub(crate) async fn rotate(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Rotate {
@@ -637,7 +637,7 @@ async fn rotate(db: &D1Database, merchant: &Merchant, body: &[u8]) -> ApiResult 
     Ok((200, serde_json::json!({"what": r.what, "value": value, "previous_valid_until": if overlap > 0 { Some(until) } else { None }})))
 }
 
-async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8], production: bool) -> ApiResult {
+pub(crate) async fn put_merchant(db: &D1Database, merchant: &Merchant, body: &[u8], production: bool) -> ApiResult {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Put {

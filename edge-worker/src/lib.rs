@@ -5,6 +5,8 @@
 //! * `POST /provider/<provider>/notify` — providers' signed notifications
 //!   (NP postpaid's screening decisions);
 //! * `/sandbox/<provider>/…` — provider sandboxes (sandbox mode only);
+//! * `/admin` — the payment administration tool (its JSON API under
+//!   `/admin/api/`, its app in `static/admin/`);
 //! * `/demo…` — the demo shop of the sandbox merchant (sandbox mode only);
 //! * `/subscriptions/{token}` — a shopper's subscription page (cancel);
 //! * `/health` — liveness, also the trivial route of the benchmark.
@@ -93,8 +95,14 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
     if path == "/csp-report" && req.method() == Method::Post {
         return integrity::report(req, env, config).await;
     }
+    if (path == "/operator" || path == "/operator/") && req.method() == Method::Get {
+        return admin::console::page();
+    }
     if path.starts_with("/operator/") {
         return operator::handle(req, env, config, path).await;
+    }
+    if (path == "/admin" || path == "/admin/") && req.method() == Method::Get {
+        return admin::page();
     }
     if path.starts_with("/admin/api/") {
         return admin::handle(req, env, config, path).await;

@@ -60,6 +60,10 @@ async fn handle_authorized(mut req: Request, env: &Env, config: &Config, path: &
     match (req.method(), path) {
         (Method::Get, "/operator/maintenance") => json(200, &serde_json::json!({"data": store::maintenance_windows(&db, now).await?})),
         (Method::Get, "/operator/csp-reports") => crate::integrity::list(env, config).await,
+        (Method::Get, "/operator/stuck-payments") => {
+            let older_than = req.url()?.query_pairs().find(|(k, _)| k == "older_than").map(|(_, v)| v.to_string());
+            crate::admin::console::stuck(&db, now, older_than.as_deref()).await
+        }
         (Method::Get, "/operator/audit") => {
             #[derive(Deserialize, serde::Serialize)]
             struct Row {
@@ -281,6 +285,9 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
             if let Some(c) = contracts {
                 store::set_contracts(db, &n.merchant_id, &service_id, &c, util::now().0).await?;
             }
+            // The first staff user of the administration tool: `admin`, an
+            // administrator, with the password shown once below.
+            crate::admin::staff::create_first_user(db, &n.merchant_id, &service_id, &admin_password, util::now().0).await?;
             let Some(m) = store::find_merchant(db, &n.merchant_id, &service_id).await? else {
                 return Err(worker::Error::RustError("created merchant not found".into()));
             };
@@ -289,6 +296,7 @@ async fn merchants(db: &worker::D1Database, config: &Config, method: Method, res
             // kept, and no endpoint returns them again.
             v["hash_key"] = hash_key.into();
             v["webhook_secret"] = webhook_secret.into();
+            v["admin_user"] = crate::admin::staff::FIRST_USER.into();
             v["admin_password"] = admin_password.into();
             json(201, &v)
         }

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_operator_audit.sql", include_str!("../migrations/0005_operator_audit.sql")),
     ("0006_admin_lockouts.sql", include_str!("../migrations/0006_admin_lockouts.sql")),
     ("0007_subscriptions.sql", include_str!("../migrations/0007_subscriptions.sql")),
+    ("0008_admin_staff.sql", include_str!("../migrations/0008_admin_staff.sql")),
 ];
 
 /// wrangler's migrations table, spelled as wrangler creates it.
@@ -660,7 +661,7 @@ mod tests {
     #[test]
     fn migrations_split_into_idempotent_statements() {
         let all: Vec<String> = MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)).collect();
-        assert_eq!(all.len(), 23, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts, 4 for subscriptions");
+        assert_eq!(all.len(), 28, "12 statements of the runtime schema, 2 of issue 9, 1 for CSP reports, 1 for contracts, 2 for the operator audit, 1 for lockouts, 4 for subscriptions, 5 for admin staff");
         for s in &all {
             assert!(!s.contains(';') && !s.contains("--"), "{s}");
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS ") || s.starts_with("CREATE INDEX IF NOT EXISTS ") || s.starts_with("DROP TABLE IF EXISTS "), "{s}");
@@ -670,7 +671,9 @@ mod tests {
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_contracts")));
         assert!(all.iter().any(|s| s.starts_with("CREATE INDEX IF NOT EXISTS operator_audit_at")));
         assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_lockouts")));
-        assert!(all.last().unwrap().starts_with("CREATE TABLE IF NOT EXISTS merchant_recurring"));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS merchant_recurring")));
+        assert!(all.iter().any(|s| s.starts_with("CREATE TABLE IF NOT EXISTS admin_users")));
+        assert!(all.last().unwrap().starts_with("CREATE INDEX IF NOT EXISTS admin_audit_by_merchant"));
         // Names are wrangler's: NNNN_name.sql, in order.
         let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
         let mut sorted = names.clone();

@@ -209,7 +209,8 @@ fn build_widget(root: &Path) -> Result<()> {
     // The page's stylesheet, minified (static/pay.css stays readable).
     let css = std::fs::read_to_string(root.join("static/pay.css"))?;
     std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
-    write_integrity(root)
+    write_integrity(root)?;
+    build_admin(root)
 }
 
 /// Gives the wasm's imports, exports and import module one- or two-letter
@@ -437,6 +438,27 @@ fn build_worker(root: &Path, build: Build) -> Result<()> {
 fn build(root: &Path) -> Result<()> {
     build_widget(root)?;
     build_worker(root, Build::Dev)
+}
+
+/// The administration tool and the operators' console (widget's `admin`
+/// and `operator` bins, built with the page above) into
+/// static/admin/pkg and static/operator-console/pkg: wasm of their own,
+/// outside the hosted page's weight budget (`/admin`, `/operator`).
+fn build_admin(root: &Path) -> Result<()> {
+    for (bin, dir) in [("admin", "static/admin/pkg"), ("operator", "static/operator-console/pkg")] {
+        step(&format!("building {bin} (widget/src/bin/{bin}) into {dir}"));
+        let out_dir = root.join(dir);
+        let mut c = cmd(root, "wasm-bindgen");
+        c.args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&out_dir)
+            .arg(root.join(format!("target/wasm32-unknown-unknown/release/{bin}.wasm")));
+        run(c)?;
+        let wasm = out_dir.join(format!("{bin}_bg.wasm"));
+        let mut c = cmd(root, "wasm-opt");
+        c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
+        run(c)?;
+    }
+    Ok(())
 }
 
 /// The Worker secrets of production (README "Production").

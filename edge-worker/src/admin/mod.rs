@@ -12,6 +12,8 @@
 //!   (through the payment object's calls, as the merchant API does), the
 //!   streamed CSV export;
 //! * `webhooks.rs` — the delivery log, re-sends;
+//! * `subscriptions.rs` — subscriptions: list, detail with charges, cancel,
+//!   a fixed-term purchase (the merchant API's functions, bound to the session);
 //! * `settings.rs` — webhook URL, origins, methods, key rotation;
 //! * `totp.rs`, `csv.rs` — pure: RFC 6238 codes; CSV and Shift_JIS.
 //!
@@ -30,6 +32,7 @@ mod export;
 mod payments;
 mod settings;
 pub mod staff;
+mod subscriptions;
 pub mod totp;
 mod webhooks;
 
@@ -204,6 +207,22 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>, s: &Session, rest: &str, audit:
                 return r;
             }
             payments::act(req, ctx, s, id, action, audit).await
+        }
+        ["subscriptions"] if is(Method::Get) => subscriptions::list(ctx, s, &url).await,
+        ["subscriptions", id] if is(Method::Get) => subscriptions::detail(ctx, s, id).await,
+        ["subscriptions", id, "cancel"] if is(Method::Post) => {
+            audit.set("subscription.cancel", Some(id));
+            if let Some(r) = need(s, Role::Operator, "cancel subscriptions") {
+                return r;
+            }
+            subscriptions::cancel(ctx, s, id, audit).await
+        }
+        ["subscriptions", id, "purchases"] if is(Method::Post) => {
+            audit.set("subscription.purchase", Some(id));
+            if let Some(r) = need(s, Role::Operator, "charge subscriptions") {
+                return r;
+            }
+            subscriptions::purchase(req, ctx, s, id, audit).await
         }
         ["webhooks"] if is(Method::Get) => webhooks::log(ctx, s, &url).await,
         ["webhooks", "resend"] if is(Method::Post) => {

@@ -63,6 +63,24 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("webhooks", "Webhook 配信履歴", "Webhook deliveries"),
     ("settings", "設定", "Settings"),
     ("audit", "監査ログ", "Audit log"),
+    ("subscriptions", "継続課金", "Subscriptions"),
+    ("subscription", "継続課金", "Subscription"),
+    ("sub_all", "すべて", "all"),
+    ("no_results", "該当する継続課金はありません。", "No subscriptions match."),
+    ("sub_active", "利用中", "active"),
+    ("sub_cancelled", "解約済み", "cancelled"),
+    ("sub_suspended", "停止中", "suspended"),
+    ("sub_expired", "期限切れ", "expired"),
+    ("sub_simple", "毎月1日請求", "monthly (1st)"),
+    ("sub_fixed", "定期・従量", "fixed term / pay as you go"),
+    ("sub_kind", "種類", "Kind"),
+    ("sub_next", "次回請求", "Next billing"),
+    ("sub_expires", "有効期限", "Expires"),
+    ("sub_page", "お客様用ページ", "Shopper's page"),
+    ("sub_page_link", "開く", "open"),
+    ("sub_charges", "請求", "Charges"),
+    ("sub_a_cancel", "解約する", "Cancel the subscription"),
+    ("sub_a_purchase", "請求する", "Charge an amount"),
     ("search", "検索", "Search"),
     ("clear", "条件をクリア", "Clear"),
     ("order_id", "注文番号", "Order ID"),
@@ -200,11 +218,12 @@ const STATUSES: &[(&str, &str, &str)] = &[
     ("refund_required", "要返金", "Refund required"),
     ("under_investigation", "調査中", "Under investigation"),
     ("charged_back", "チャージバック", "Charged back"),
+    ("registered", "登録済み（請求なし）", "Registered (nothing charged)"),
 ];
 
 pub const STATUS_CODES: &[&str] = &[
     "pending", "processing", "reconciling", "held", "authorized", "paid", "partially_refunded", "refunded", "cancelled", "failed",
-    "expired", "rejected_by_merchant", "refund_required", "under_investigation", "charged_back",
+    "expired", "rejected_by_merchant", "refund_required", "under_investigation", "charged_back", "registered",
 ];
 
 const METHODS: &[(&str, &str, &str)] = &[

@@ -18,6 +18,8 @@ pub enum Route {
     Webhooks(String),
     Settings,
     Audit,
+    Subscriptions(String),
+    Subscription(String),
 }
 
 /// The view of the URL's fragment.
@@ -28,6 +30,8 @@ pub fn parse_route(hash: &str) -> Route {
     match parts.as_slice() {
         ["payments", id] => Route::Detail((*id).to_string()),
         ["webhooks"] => Route::Webhooks(q.to_string()),
+        ["subscriptions"] => Route::Subscriptions(q.to_string()),
+        ["subscriptions", id] => Route::Subscription((*id).to_string()),
         ["settings"] => Route::Settings,
         ["audit"] => Route::Audit,
         _ => Route::Payments(q.to_string()),
@@ -158,6 +162,7 @@ pub fn app() -> Html {
             <nav aria-label={t(l, "nav")}>
                 <ul>
                     { link("#/payments", "payments", matches!(r, Route::Payments(_) | Route::Detail(_))) }
+                    { link("#/subscriptions", "subscriptions", matches!(r, Route::Subscriptions(_) | Route::Subscription(_))) }
                     { link("#/webhooks", "webhooks", matches!(r, Route::Webhooks(_))) }
                     { link("#/settings", "settings", r == Route::Settings) }
                     { link("#/audit", "audit", r == Route::Audit) }
@@ -170,6 +175,8 @@ pub fn app() -> Html {
                     Route::Webhooks(q) => html! { <Webhooks lang={l} query={q} me={session.clone()} /> },
                     Route::Settings => html! { <Settings lang={l} me={session.clone()} /> },
                     Route::Audit => html! { <Audit lang={l} me={session.clone()} /> },
+                    Route::Subscriptions(q) => html! { <Subscriptions lang={l} query={q} /> },
+                    Route::Subscription(id) => html! { <SubscriptionDetail lang={l} id={id} me={session.clone()} /> },
                 } }
             </main>
         </>
@@ -1020,6 +1027,193 @@ fn audit(p: &AuditProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct SubscriptionsProps {
+    pub lang: Lang,
+    pub query: String,
+}
+
+/// Subscriptions, newest first (`status`, `kind` filters in the URL).
+#[function_component(Subscriptions)]
+fn subscriptions(p: &SubscriptionsProps) -> Html {
+    let l = p.lang;
+    let data = use_state(|| None::<api::Answer>);
+    {
+        let data = data.clone();
+        use_effect_with(p.query.clone(), move |q| {
+            let q = q.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                data.set(Some(call("GET", &format!("subscriptions?{q}"), None, None).await));
+            });
+        });
+    }
+    let rows = match &*data {
+        None => return html! { <p class="loading" role="status">{ t(l, "loading") }</p> },
+        Some(a) if !a.ok() => return html! { <p class="error" role="alert">{ a.message() }</p> },
+        Some(a) => a.json["data"].as_array().cloned().unwrap_or_default(),
+    };
+    let filter = |key: &str, value: &str| {
+        let hash = format!("#/subscriptions?{key}={value}");
+        html! { <a href={hash}>{ t(l, &format!("sub_{value}")) }</a> }
+    };
+    html! {
+        <section aria-labelledby="subs-title">
+            <h2 id="subs-title" tabindex="-1">{ t(l, "subscriptions") }</h2>
+            <p class="filters">{ filter("status", "active") }{ " · " }{ filter("status", "cancelled") }{ " · " }{ filter("kind", "simple") }{ " · " }{ filter("kind", "fixed") }{ " · " }<a href="#/subscriptions">{ t(l, "sub_all") }</a></p>
+            if rows.is_empty() { <p class="notice">{ t(l, "no_results") }</p> }
+            <div class="table-wrap"><table class="subscriptions">
+                <thead><tr><th scope="col">{ t(l, "order_id") }</th><th scope="col">{ t(l, "cust_code") }</th><th scope="col">{ t(l, "sub_kind") }</th>
+                    <th scope="col">{ t(l, "method") }</th><th scope="col">{ t(l, "status") }</th><th scope="col">{ t(l, "amount") }</th><th scope="col">{ t(l, "sub_next") }</th></tr></thead>
+                <tbody>
+                { for rows.iter().map(|r| {
+                    let id = r["subscription_id"].as_str().unwrap_or("").to_string();
+                    html! { <tr>
+                        <td><a class="sub-link" href={format!("#/subscriptions/{id}")}>{ r["order_id"].as_str().unwrap_or("") }</a></td>
+                        <td>{ r["cust_code"].as_str().unwrap_or("") }</td>
+                        <td>{ t(l, &format!("sub_{}", r["kind"].as_str().unwrap_or(""))) }</td>
+                        <td>{ i18n::method(l, r["method"].as_str().unwrap_or("")) }</td>
+                        <td class="sub-status">{ t(l, &format!("sub_{}", r["status"].as_str().unwrap_or(""))) }</td>
+                        <td>{ i18n::yen(r["amount"].as_i64().unwrap_or(0)) }</td>
+                        <td>{ r["next_billing_at"].as_i64().map(i18n::jst).unwrap_or_default() }</td>
+                    </tr> }
+                }) }
+                </tbody>
+            </table></div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SubscriptionDetailProps {
+    pub lang: Lang,
+    pub id: String,
+    pub me: Value,
+}
+
+/// One subscription: its facts, its charges (each a payment), and — for
+/// operators — cancel and, on a fixed term, a purchase, each confirmed.
+#[function_component(SubscriptionDetail)]
+fn subscription_detail(p: &SubscriptionDetailProps) -> Html {
+    let l = p.lang;
+    let data = use_state(|| None::<api::Answer>);
+    let reload = use_state(|| 0u32);
+    let confirming = use_state(|| None::<(&'static str, String)>);
+    let amount = use_state(String::new);
+    let message = use_state(|| None::<(bool, String)>);
+    {
+        let data = data.clone();
+        use_effect_with((p.id.clone(), *reload), move |(id, _)| {
+            let id = id.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                data.set(Some(call("GET", &format!("subscriptions/{id}"), None, None).await));
+            });
+        });
+    }
+    let operator = can(&p.me, "operator");
+    let s = match &*data {
+        None => return html! { <p class="loading" role="status">{ t(l, "loading") }</p> },
+        Some(a) if !a.ok() => return html! { <><p class="error" role="alert">{ a.message() }</p><a href="#/subscriptions">{ t(l, "back") }</a></> },
+        Some(a) => a.json.clone(),
+    };
+    let active = s["status"] == "active";
+    let fixed = s["kind"] == "fixed";
+    let ask = |what: &'static str| {
+        let (confirming, message) = (confirming.clone(), message.clone());
+        Callback::from(move |_| {
+            message.set(None);
+            confirming.set(Some((what, api::new_key())));
+        })
+    };
+    let dialog = (*confirming).clone().map(|(what, key)| {
+        let close = {
+            let confirming = confirming.clone();
+            Callback::from(move |_| confirming.set(None))
+        };
+        let submit = {
+            let (confirming, message, reload, amount) = (confirming.clone(), message.clone(), reload.clone(), amount.clone());
+            let id = p.id.clone();
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let (confirming, message, reload, id, key) = (confirming.clone(), message.clone(), reload.clone(), id.clone(), key.clone());
+                let typed = (*amount).clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let a = if what == "purchase" {
+                        let Ok(n) = typed.trim().parse::<i64>() else {
+                            message.set(Some((false, t(l, "amount"))));
+                            return;
+                        };
+                        call("POST", &format!("subscriptions/{id}/purchases"), Some(&json!({"amount": n})), Some(&key)).await
+                    } else {
+                        call("POST", &format!("subscriptions/{id}/cancel"), Some(&json!({})), Some(&key)).await
+                    };
+                    confirming.set(None);
+                    message.set(Some(if a.ok() { (true, t(l, "done")) } else { (false, a.message()) }));
+                    reload.set(*reload + 1);
+                });
+            })
+        };
+        let label = t(l, &format!("sub_a_{what}"));
+        let on_amount = {
+            let amount = amount.clone();
+            Callback::from(move |e: InputEvent| amount.set(input_value(&e)))
+        };
+        html! {
+            <form class="dialog card" role="dialog" aria-modal="false" aria-labelledby="sub-confirm-title" onsubmit={submit}>
+                <h3 id="sub-confirm-title">{ format!("{}: {}", t(l, "confirm_title"), label) }</h3>
+                if what == "purchase" {
+                    <label for="sub-amount">{ t(l, "amount") }</label>
+                    <input id="sub-amount" type="number" inputmode="numeric" min="1" value={(*amount).clone()} oninput={on_amount} autofocus=true />
+                }
+                <div class="buttons">
+                    <button type="submit" id="sub-confirm" class="primary danger">{ format!("{} ({})", t(l, "confirm"), label) }</button>
+                    <button type="button" onclick={close}>{ t(l, "cancel_dialog") }</button>
+                </div>
+            </form>
+        }
+    });
+    let charges = s["charges"].as_array().cloned().unwrap_or_default();
+    html! {
+        <section aria-labelledby="sub-title">
+            <p><a href="#/subscriptions">{ t(l, "back") }</a></p>
+            <h2 id="sub-title" tabindex="-1">{ format!("{}: {}", t(l, "subscription"), s["order_id"].as_str().unwrap_or("")) }</h2>
+            <dl class="facts card">
+                <dt>{ t(l, "status") }</dt><dd id="sub-status">{ t(l, &format!("sub_{}", s["status"].as_str().unwrap_or(""))) }</dd>
+                <dt>{ t(l, "sub_kind") }</dt><dd>{ t(l, &format!("sub_{}", s["kind"].as_str().unwrap_or(""))) }</dd>
+                <dt>{ t(l, "method") }</dt><dd>{ i18n::method(l, s["method"].as_str().unwrap_or("")) }</dd>
+                <dt>{ t(l, "item_name") }</dt><dd>{ s["item_name"].as_str().unwrap_or("") }</dd>
+                <dt>{ t(l, "cust_code") }</dt><dd>{ s["cust_code"].as_str().unwrap_or("") }</dd>
+                <dt>{ t(l, "amount") }</dt><dd>{ i18n::yen(s["amount"].as_i64().unwrap_or(0)) }</dd>
+                <dt>{ t(l, "sub_next") }</dt><dd>{ s["next_billing_at"].as_i64().map(i18n::jst).unwrap_or_else(|| "—".into()) }</dd>
+                <dt>{ t(l, "sub_expires") }</dt><dd>{ s["expires_at"].as_i64().map(i18n::jst).unwrap_or_else(|| "—".into()) }</dd>
+                <dt>{ t(l, "sub_page") }</dt><dd class="mono"><a href={s["management_url"].as_str().unwrap_or("").to_string()}>{ t(l, "sub_page_link") }</a></dd>
+            </dl>
+            if let Some((ok, m)) = &*message {
+                <p class={if *ok { "notice" } else { "error" }} role={if *ok { "status" } else { "alert" }}>{ m.clone() }</p>
+            }
+            if !operator { <p class="notice">{ t(l, "viewer_cannot") }</p> }
+            if operator && active {
+                <p class="buttons">
+                    if fixed { <button type="button" id="sub-purchase" onclick={ask("purchase")}>{ t(l, "sub_a_purchase") }</button> }
+                    <button type="button" id="sub-cancel" onclick={ask("cancel")}>{ t(l, "sub_a_cancel") }</button>
+                </p>
+            }
+            { dialog.unwrap_or_default() }
+            <h3>{ t(l, "sub_charges") }</h3>
+            <div class="table-wrap"><table class="charges">
+                <thead><tr><th scope="col">{ t(l, "order_id") }</th><th scope="col">{ t(l, "status") }</th><th scope="col">{ t(l, "amount") }</th><th scope="col">{ t(l, "at") }</th></tr></thead>
+                <tbody>
+                { for charges.iter().map(|c| html! { <tr>
+                    <td><a href={format!("#/payments/{}", c["tracking_id"].as_str().unwrap_or(""))}>{ c["order_id"].as_str().unwrap_or("") }</a></td>
+                    <td>{ i18n::status(l, c["status"].as_str().unwrap_or("")) }</td>
+                    <td>{ i18n::yen(c["amount"].as_i64().unwrap_or(0)) }</td>
+                    <td>{ i18n::jst(c["created_at"].as_i64().unwrap_or(0)) }</td>
+                </tr> }) }
+                </tbody>
+            </table></div>
+        </section>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1033,5 +1227,7 @@ mod tests {
         assert_eq!(parse_route("#/webhooks?type=x"), Route::Webhooks("type=x".into()));
         assert_eq!(parse_route("#/settings"), Route::Settings);
         assert_eq!(parse_route("#/audit"), Route::Audit);
+        assert_eq!(parse_route("#/subscriptions?status=active"), Route::Subscriptions("status=active".into()));
+        assert_eq!(parse_route("#/subscriptions/sub_1"), Route::Subscription("sub_1".into()));
     }
 }

@@ -55,6 +55,9 @@ fuzz_target!(|data: &[u8]| {
     check("au::payment_outcome_of", au::payment_outcome_of(s, "tx-1"));
     check("au::op_outcome", au::op_outcome(au::map_op(&out)));
     check("au::map_operation_status", au::map_operation_status(&out));
+    // au recurring charges: an absent or 5xx answer is never "declined".
+    let c = au::map_charge(&out);
+    assert!(!unclear_expected || matches!(c, au::ChargeOutcome::Unclear(_)), "au::map_charge: {c:?} for {out:?}");
     // NP
     check("np::screening_outcome", np::screening_outcome(np::map_screening(&out)));
     let t = np::map_status(&out);

@@ -11,7 +11,11 @@
 //    disagreements, events lost: both must be 0);
 // 4. a monthly billing run of 10,000 subscriptions (wall time,
 //    subscriptions per second, CPU per subscription, duplicates: must be 0),
-//    on the development build (it has the sandbox clock that moves to the 1st).
+//    on the development build (it has the sandbox clock that moves to the 1st);
+// 5. Lighthouse (run right after 1, before the load): the hosted page with
+//    mobile emulation (performance goal ≥ 0.95, accessibility and best
+//    practices 1.0) and the administration tool's payment list and detail
+//    screens (accessibility 1.0, with the failing audits' ids).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 import { launchChromium, openCheckout, postPurchase, purchase, ROOT, signedApi, startMerchant, startWorker } from '../lib/harness.mjs';
 import { concurrentShoppers, killedMidRun } from '../lib/load.mjs';
 import { billingRun } from '../lib/billing.mjs';
+import { lighthouseScores, printLighthouse } from '../lib/lighthouse.mjs';
 
 const merchant = await startMerchant();
 // The bench's own build (edge-worker/build-bench): never the one `cargo xtask dev` serves.
@@ -58,6 +63,13 @@ try {
   }
   console.log(`  ${kb(sum('bytes'))} KB as served; gzip ${kb(sum('gzip'))} KB + headers ${kb(sum('headers'))} KB; brotli would be ${kb(sum('brotli'))} KB + headers`);
   console.log(`  PAGE BYTES BEFORE PAYABLE: ${kb(pageBytes)} KB (gzip bodies + headers; goal ≤ 90 KB); payable after ${payableMs.toFixed(0)} ms`);
+
+  // Lighthouse, while the machine is quiet (before the load runs).
+  try {
+    printLighthouse(await lighthouseScores(worker, merchant));
+  } catch (e) {
+    console.log(`\nLighthouse: not measured (${e.message})`);
+  }
 
   // 2. Throughput.
   const seconds = Number(process.env.BENCH_SECONDS ?? 3);

@@ -40,37 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/subscriptions/{subscription_id}/cancel"),
 ];
 
-/// An API error: a status and a stable code, with a message for people.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-}
-
-pub fn err(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError { status, code, message: message.into() }
-}
-
-impl ApiError {
-    pub fn response(&self) -> worker::Result<Response> {
-        util::json(self.status, &serde_json::json!({"error": {"code": self.code, "message": self.message}}))
-    }
-}
-
-impl From<worker::Error> for ApiError {
-    fn from(e: worker::Error) -> Self {
-        worker::console_error!("api: {e}");
-        err(500, "internal", "internal error")
-    }
-}
-
-impl From<serde_json::Error> for ApiError {
-    fn from(e: serde_json::Error) -> Self {
-        worker::console_error!("api json: {e}");
-        err(500, "internal", "internal error")
-    }
-}
+pub use crate::api_error::{err, ApiError, ApiResult};
 
 /// Matches a path against a pattern, returning the `{name}` segments.
 fn matches<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
@@ -310,7 +280,6 @@ async fn release_lease(db: &D1Database, m: &Merchant, key: &str) -> worker::Resu
     Ok(())
 }
 
-pub type ApiResult = Result<(u16, serde_json::Value), ApiError>;
 
 pub(crate) fn merchant_view(m: &Merchant) -> serde_json::Value {
     serde_json::json!({

@@ -19,6 +19,7 @@
 
 mod admin;
 mod api;
+mod api_error;
 mod checkout;
 mod clock;
 mod config;

@@ -29,6 +29,7 @@ mod auth;
 pub mod console;
 pub mod csv;
 mod export;
+mod password;
 mod payments;
 mod settings;
 pub mod staff;

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Request, Response};
 
-use super::{auth, error, Audit, Ctx, Session};
-pub use auth::FIRST_USER;
+use super::password::hash_password;
+use super::{error, Audit, Ctx, Session};
+pub use super::password::FIRST_USER;
 use crate::util::{self, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,12 +70,12 @@ pub async fn find(db: &D1Database, mid: &str, sid: &str, uid: &str) -> worker::R
 /// The merchant's first user, `admin`, an administrator: made with the
 /// merchant (its password is shown to the operator once).
 pub async fn create_first_user(db: &D1Database, mid: &str, sid: &str, password: &str, now: i64) -> worker::Result<()> {
-    let hash = auth::hash_password(password).await?;
+    let hash = hash_password(password).await?;
     db.batch(vec![
         db.prepare(
             "INSERT OR IGNORE INTO admin_users (merchant_id, service_id, user_id, role, password_hash, created_at) VALUES (?1, ?2, ?3, 'administrator', ?4, ?5)",
         )
-        .bind(&[mid.into(), sid.into(), auth::FIRST_USER.into(), hash.into(), JsValue::from_f64(now as f64)])?,
+        .bind(&[mid.into(), sid.into(), FIRST_USER.into(), hash.into(), JsValue::from_f64(now as f64)])?,
         // The merchant row's own password is not a second way in.
         db.prepare("UPDATE merchants SET admin_password_hash = NULL WHERE merchant_id = ?1 AND service_id = ?2").bind(&[mid.into(), sid.into()])?,
     ])
@@ -157,7 +158,7 @@ pub(super) async fn route(req: &mut Request, ctx: &Ctx<'_>, s: &Session, rest: &
                 return error(422, "invalid_role", "role is viewer, operator or administrator");
             };
             let password = new_password();
-            let hash = auth::hash_password(&password).await?;
+            let hash = hash_password(&password).await?;
             let res = ctx
                 .db
                 .prepare(
@@ -224,7 +225,7 @@ pub(super) async fn route(req: &mut Request, ctx: &Ctx<'_>, s: &Session, rest: &
             }
             if c.reset_password {
                 let password = new_password();
-                set_password(&ctx.db, mid, sid, uid, &auth::hash_password(&password).await?).await?;
+                set_password(&ctx.db, mid, sid, uid, &hash_password(&password).await?).await?;
                 end_sessions(&ctx.db, mid, sid, uid).await?;
                 answer["password"] = password.into();
             }

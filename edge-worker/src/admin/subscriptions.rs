@@ -7,7 +7,7 @@
 use worker::{Request, Response};
 
 use super::{error, Audit, Ctx, Session};
-use crate::api::ApiResult;
+use crate::api_error::ApiResult;
 use crate::store::{self, Merchant};
 use crate::subscription_do::api as subs;
 use crate::util::json;

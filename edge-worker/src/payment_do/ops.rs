@@ -130,7 +130,7 @@ impl PaymentObject {
         let c = &ctx.config;
         let Some(method) = p.method else { return OpOutcome::Failed { code: "no_method".into() } };
         if op.kind == OpKind::Attempt {
-            if let Some(o) = super::recurring::charge_status(ctx, p, &op.key).await {
+            if let Some(o) = charge_status(ctx, p, &op.key).await {
                 return match o {
                     Outcome::NotFound => OpOutcome::Failed { code: Code::ProviderUnavailable.as_str().into() },
                     o => outcome_of(o),
@@ -465,4 +465,23 @@ fn operation_event(p: &mut Payment, kind: &str, op: &Operation, now: i64) {
     let mut data = p.snapshot();
     data["operation"] = serde_json::to_value(op).unwrap_or_default();
     p.events.push(Event::new(util::new_id("evt"), kind, now, data));
+}
+
+/// What became of an unclear (or interrupted) au charge try, for the
+/// journal's reconciliation: KDDI is asked by the charge's `service_ref`;
+/// a charge KDDI never saw is sent again with the same key (the same
+/// charge, if it got there meanwhile). NP charges are reconciled as any NP
+/// attempt (by our shop transaction id); `None` here.
+async fn charge_status(ctx: &Ctx, p: &Payment, key: &str) -> Option<Outcome> {
+    let (Some(Method::Au), Some(super::Recurring::Charge { continuation: Some(c), period, .. })) = (p.method, &p.recurring) else { return None };
+    let au = crate::connectors::au::Au { endpoint: &ctx.config.au };
+    let mut answer = au.charge_status(c, key).await;
+    if answer == crate::connectors::au::ChargeOutcome::Declined("not_found") {
+        answer = au.charge(c, key, p.amount.get(), &p.item_name, period.is_none()).await;
+    }
+    Some(match answer {
+        crate::connectors::au::ChargeOutcome::Charged { transaction_id, .. } => Outcome::Done { id: transaction_id },
+        crate::connectors::au::ChargeOutcome::Declined(code) => Outcome::Refused { code: code.into() },
+        crate::connectors::au::ChargeOutcome::Unclear(why) => Outcome::Unclear { why },
+    })
 }

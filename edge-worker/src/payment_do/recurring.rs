@@ -27,7 +27,7 @@ use super::{internal, refused, shopper_error, Ctx, Payment, PaymentObject, Recur
 use crate::connectors::au::{Au, ChargeOutcome};
 use crate::methods::{self, AttemptOutcome};
 use crate::notify::MerchantAnswer;
-use crate::subscription_do::{self, NewSubscription, SubCall};
+use crate::subscription_do::client::{self as subscriptions, NewSubscription, SubCall};
 use crate::util::json;
 
 fn charge_answer(p: &Payment) -> worker::Result<Response> {
@@ -78,14 +78,14 @@ impl PaymentObject {
             options: merchant.recurring.clone(),
         };
         let registered = async {
-            let mut r = subscription_do::call(&self.env, &subscription_id, &SubCall::Register(new)).await?;
+            let mut r = subscriptions::call(&self.env, &subscription_id, &SubCall::Register(new)).await?;
             if r.status_code() != 200 {
                 return Err(internal(format!("subscription object answered {}", r.status_code())));
             }
             r.json::<serde_json::Value>().await
         }
         .await;
-        let url = subscription_do::page_url(&ctx.config, &subscription_id);
+        let url = subscriptions::page_url(&ctx.config, &subscription_id);
         let (_, p) = self
             .update(ctx, |p, now| {
                 let Some(Recurring::Registration { registered: done, sealed_buyer, retry_at, .. }) = p.recurring.as_mut() else { return Ok(()) };
@@ -226,24 +226,4 @@ impl PaymentObject {
             Err(r) => shopper_error(r.status, r.code, &r.message, None),
         }
     }
-}
-
-/// What became of an unclear (or interrupted) au charge try, for the
-/// journal's reconciliation: KDDI is asked by the charge's `service_ref`;
-/// a charge KDDI never saw is sent again with the same key (the same
-/// charge, if it got there meanwhile). NP charges are reconciled as any NP
-/// attempt (by our shop transaction id); `None` here.
-pub(super) async fn charge_status(ctx: &Ctx, p: &Payment, key: &str) -> Option<crate::connectors::Outcome> {
-    use crate::connectors::Outcome;
-    let (Some(Method::Au), Some(Recurring::Charge { continuation: Some(c), period, .. })) = (p.method, &p.recurring) else { return None };
-    let au = Au { endpoint: &ctx.config.au };
-    let mut answer = au.charge_status(c, key).await;
-    if answer == ChargeOutcome::Declined("not_found") {
-        answer = au.charge(c, key, p.amount.get(), &p.item_name, period.is_none()).await;
-    }
-    Some(match answer {
-        ChargeOutcome::Charged { transaction_id, .. } => Outcome::Done { id: transaction_id },
-        ChargeOutcome::Declined(code) => Outcome::Refused { code: code.into() },
-        ChargeOutcome::Unclear(why) => Outcome::Unclear { why },
-    })
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, Env};
 
 use super::SubCall;
-use crate::api::{err, ApiError, ApiResult};
+use crate::api_error::{err, ApiError, ApiResult};
 use crate::store::Merchant;
 
 /// A subscription of this merchant, or 404 (another merchant's does not

@@ -6,7 +6,11 @@
 //! Idempotency-Key), and whose tries are journaled there. Running a cycle
 //! twice therefore reaches the same payment and the same journaled try.
 //!
-//! * `mod.rs`: the record, the calls and the object;
+//! * `mod.rs`: the record and the object;
+//! * `client`: the typed calls every caller sends (`SubCall`), and what a
+//!   registration hands over — what the payment object needs of this one,
+//!   and nothing else (so `payment_do` and `subscription_do` do not import
+//!   each other);
 //! * `billing`: the monthly run (cron → Queue → this object);
 //! * `api`: the merchant API under `/v1/subscriptions`;
 //! * `page`: the shoppers' management page `/subscriptions/{token}`.
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use shared::methods::{Device, Method, PayType, SalesMode};
 use shared::money::Yen;
 use shared::payment::{Amounts, Status};
-use shared::recurring::{self as rules, Kind, Options, Period, SubStatus};
+use shared::recurring::{self as rules, Kind, Period, SubStatus};
 use shared::time::UnixTime;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
@@ -30,36 +34,10 @@ use crate::util::json;
 
 pub mod api;
 pub mod billing;
+pub mod client;
 pub mod page;
 
-/// What a registration hands over.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewSubscription {
-    pub id: String,
-    pub merchant_id: String,
-    pub service_id: String,
-    pub merchant_name: String,
-    pub cust_code: Option<String>,
-    pub order_id: String,
-    pub kind: Kind,
-    pub method: Method,
-    pub item_name: String,
-    pub item_id: Option<String>,
-    /// The monthly amount (simple), the plan's amount (fixed term: each
-    /// purchase names its own).
-    pub amount: Yen,
-    pub tax: Yen,
-    pub registration_payment_id: String,
-    pub registered_at: i64,
-    /// The registration charged the first month.
-    pub first_month_charged: bool,
-    /// au: the continuation (KDDI's registration transaction).
-    pub au_continuation: Option<String>,
-    /// NP: the buyer, sealed (AES-GCM, `seal`); removed when it ends.
-    pub sealed_buyer: Option<String>,
-    /// The merchant's options at registration.
-    pub options: Options,
-}
+pub use client::{call, page_url, NewSubscription, SubCall};
 
 /// One monthly cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,39 +87,6 @@ pub struct Subscription {
     /// When owed effects are tried again.
     pub owed_retry_at: Option<i64>,
     pub updated_at: i64,
-}
-
-/// Calls of the subscription object.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
-pub enum SubCall {
-    Register(NewSubscription),
-    Record,
-    /// Whatever is due: the monthly run's try, a fixed term's expiry,
-    /// owed events (queue consumer, sweep).
-    Bill,
-    /// Fixed term: the merchant's purchase.
-    Purchase { amount: Yen, key: String, item_name: Option<String> },
-    Cancel { by: String },
-}
-
-pub fn stub(env: &Env, id: &str) -> worker::Result<worker::Stub> {
-    env.durable_object("SUBSCRIPTIONS")?.id_from_name(id)?.get_stub()
-}
-
-pub async fn call(env: &Env, id: &str, c: &SubCall) -> worker::Result<Response> {
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post);
-    let h = worker::Headers::new();
-    h.set("content-type", "application/json")?;
-    init.with_body(Some(serde_json::to_string(c)?.into()));
-    init.with_headers(h);
-    stub(env, id)?.fetch_with_request(Request::new_with_init("https://subscription/call", &init)?).await
-}
-
-/// The shopper's management page of a subscription.
-pub fn page_url(config: &Config, id: &str) -> String {
-    format!("{}/subscriptions/{}", config.public_base_url, crate::seal::page_token(&config.subscription_secret, id))
 }
 
 fn err(status: u16, code: &str, message: impl Into<String>) -> worker::Result<Response> {
@@ -581,6 +526,7 @@ impl DurableObject for SubscriptionObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::recurring::Options;
 
     fn new_sub(kind: Kind, registered_at: i64) -> Subscription {
         Subscription::new(

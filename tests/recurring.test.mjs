@@ -344,6 +344,36 @@ describe('monthly billing with NP postpaid: a new NP transaction each cycle', ()
 });
 
 describe('registering on the hosted page in Chromium (360 px)', () => {
+  it('au monthly: the page says it is billed on the 1st, KDDI shows the consent without the au PAY balance, and the subscription follows', async () => {
+    const cust = unique('au-browser');
+    const key = unique('shop');
+    merchant.pages.set(key, purchase(merchant, { pay_method: 'au', pay_type: 'recurring_simple', cust_code: cust, item_name: '動画見放題 毎月1日請求', amount: '990', tax: '90' }));
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'ja-JP' });
+    const page = await ctx.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${merchant.base}/shop/${key}`);
+    await page.waitForURL(/\/pay\/pay_/);
+    await page.locator('#au-button').waitFor({ state: 'visible' });
+    assert.equal(await page.textContent('#recurring-note'), '継続課金：毎月1日に請求されます');
+    await page.locator('#au-button').click();
+    await page.getByLabel('au ID').waitFor();
+    await page.getByLabel('au ID').fill(unique('au-ok'));
+    await page.getByLabel('パスワード').fill('pw');
+    await page.locator('#au-login').click();
+    await page.locator('#au-consent').waitFor();
+    assert.equal(await page.locator('input[value="au_pay_balance"]').count(), 0, 'no au PAY balance for a monthly plan');
+    await page.screenshot({ path: join(ARTIFACTS, 'recurring-au-consent-360.png'), fullPage: true });
+    await page.locator('#au-pay').click();
+    await page.waitForURL(`${merchant.base}/success`);
+    assert.equal(await page.locator('#res-result').textContent(), 'OK');
+    assert.deepEqual(problems, []);
+    await ctx.close();
+    const row = await registered(cust);
+    assert.equal(row.kind, 'simple');
+    assert.equal(row.method, 'au');
+  });
+
   it('NP fixed term: the page says it is a subscription charging nothing now, takes the buyer, and signs up', async () => {
     const cust = unique('np-fixed');
     const key = unique('shop');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARTIFACTS, api, eventually, hiddenFields, launchChromium, openCheckout, purchase, returnForm, signedApi, startMerchant, startWorker } from './lib/harness.mjs';
+import { ARTIFACTS, api, eventually, hiddenFields, launchChromium, openCheckout, purchase, returnForm, signedApi, postForm, startMerchant, startWorker } from './lib/harness.mjs';
 
 let worker;
 let merchant;
@@ -24,10 +24,7 @@ async function adminApi(cookie, csrf, method, path, body, headers = {}) {
   return { status: r.status, json: await r.json().catch(() => null), cookie: r.headers.get('set-cookie')?.split(';')[0] };
 }
 
-async function form(url, fields) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
-  return { status: res.status, html: await res.text() };
-}
+const form = postForm;
 
 /** A fixed-term au subscription registered through KDDI's sandbox pages. */
 async function fixedSubscription() {

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
-  ARTIFACTS, advanceClock, api, eventually, hiddenFields, launchChromium, openCheckout, returnForm, postPurchase, purchase, signedApi, startMerchant, startWorker, verifyReturnForm,
+  ARTIFACTS, advanceClock, api, eventually, hiddenFields, launchChromium, openCheckout, returnForm, postPurchase, purchase, signedApi, postForm, startMerchant, startWorker, verifyReturnForm,
 } from './lib/harness.mjs';
 
 const AU_SECRET = 'au-sandbox-api-secret';
@@ -67,15 +67,7 @@ async function kddi(method, path, body) {
   return { status: res.status, json: await res.json() };
 }
 
-async function form(url, fields) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-    redirect: 'manual',
-  });
-  return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
-}
+const form = postForm;
 
 async function startAu(pay) {
   const r = await api(worker, 'POST', `/pay/${pay}/au`, {});

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  ARTIFACTS, api, eventually, hiddenFields, jstTime, launchChromium, openCheckout, purchase, returnForm, setClock, signedApi, startMerchant, startWorker,
+  ARTIFACTS, api, eventually, hiddenFields, jstTime, launchChromium, openCheckout, purchase, returnForm, setClock, signedApi, postForm, startMerchant, startWorker,
 } from './lib/harness.mjs';
 
 let worker;
@@ -38,15 +38,7 @@ after(async () => {
 let seq = 0;
 const unique = (p) => `${p}-${process.pid}-${Date.now()}-${++seq}`;
 
-async function form(url, fields) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-    redirect: 'manual',
-  });
-  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
-}
+const form = postForm;
 
 /** A recurring checkout paid (registered) with au over HTTP, through KDDI's sandbox pages. */
 async function auRegister({ payType = 'recurring_simple', auId = unique('au-ok'), source = 'au_phone_bill', itemName = '月額プラン 毎月1日請求', amount = '980' } = {}) {

@@ -163,7 +163,7 @@ async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> 
             if s.count > 500 || s.amount == 0 || s.prefix.is_empty() || s.prefix.len() > 20 || !s.prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return util::json(422, &serde_json::json!({"error": {"code": "invalid_seed", "message": "count at most 500, amount > 0, prefix 1-20 letters or digits"}}));
             }
-            let n = subscription_do::billing::seed(env, config, now, &s.prefix, s.count, s.amount).await?;
+            let n = subscription_do::billing::seed(env, now, &s.prefix, s.count, s.amount).await?;
             return util::json(201, &serde_json::json!({"seeded": n}));
         }
         if let Some(rest) = path.strip_prefix("/sandbox/") {

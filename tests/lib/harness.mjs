@@ -378,6 +378,17 @@ export async function setClock(worker, unixSeconds) {
   return r.json;
 }
 
+/** POSTs a form as a browser does (no redirect followed): status, location, page. */
+export async function postForm(url, fields) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+  return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
+}
+
 /** Unix seconds of a JST wall-clock time, e.g. jstTime('2027-05-03T10:00'). */
 export function jstTime(local) {
   return Math.floor(Date.parse(`${local}:00+09:00`) / 1000);

@@ -144,21 +144,17 @@ pub async fn purchase(env: &Env, merchant: &Merchant, id: &str, body: &[u8], key
     let Some(key) = key else {
         return Err(err(400, "idempotency_key_required", "a purchase needs an Idempotency-Key: it makes a retry the same purchase"));
     };
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Body {
-        #[allow(dead_code)]
-        amount: serde_json::Value,
-        item_name: Option<String>,
-    }
+    // The amount (and the fields allowed) as every money-moving call reads them.
     let amount = shared::money::amount_in_body(body, &["amount", "item_name"]).map_err(|e| err(400, e.code, e.message))?;
     let Some(amount) = amount else { return Err(err(400, "missing_amount", "amount (whole yen, more than 0) is required")) };
-    let b: Body = serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", format!("expected {{amount, item_name?}}: {e}")))?;
-    if b.item_name.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 100) {
-        return Err(err(422, "invalid_item_name", "item_name is 1 to 100 characters (au: at most 20)"));
-    }
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| err(400, "invalid_body", e.to_string()))?;
+    let item_name = match v.get("item_name") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => Some(n.clone()),
+        Some(_) => return Err(err(422, "invalid_item_name", "item_name is 1 to 100 characters (au: at most 20)")),
+    };
     own(env, merchant, id).await?;
-    let mut r = super::call(env, id, &SubCall::Purchase { amount, key, item_name: b.item_name }).await?;
+    let mut r = super::call(env, id, &SubCall::Purchase { amount, key, item_name }).await?;
     let status = r.status_code();
     let v: serde_json::Value = r.json().await?;
     if status != 200 {

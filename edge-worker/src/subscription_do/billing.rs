@@ -158,7 +158,7 @@ mod tests {
 /// (KDDI continuations seeded in its sandbox, no shopper pages), for the
 /// billing benchmark and the scale test. Their first 1st is the next one.
 #[cfg(feature = "sandbox-clock")]
-pub async fn seed(env: &Env, config: &crate::config::Config, now: i64, prefix: &str, count: u32, amount: u64) -> worker::Result<u32> {
+pub async fn seed(env: &Env, now: i64, prefix: &str, count: u32, amount: u64) -> worker::Result<u32> {
     use shared::recurring::{subscription_id, Kind, Options};
     let ids: Vec<String> = (0..count).map(|i| format!("seed_{prefix}_{i}")).collect();
     let mut init = worker::RequestInit::new();
@@ -197,7 +197,6 @@ pub async fn seed(env: &Env, config: &crate::config::Config, now: i64, prefix: &
             return Err(worker::Error::RustError(format!("seeding {id}: {}", r.status_code())));
         }
     }
-    let _ = config;
     Ok(count)
 }
 

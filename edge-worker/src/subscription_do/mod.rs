@@ -357,14 +357,9 @@ impl SubscriptionObject {
             }
             CycleResult::Open => {}
         }
-        if !s.status.ended() {
-            s.next_billing_at = Some(period.next().starts().0);
-        } else if s.ended_by.as_deref() != Some("suspended") {
-            s.next_billing_at = None;
-        }
-        if s.status == SubStatus::Suspended {
-            s.next_billing_at = None;
-        }
+        // An ended subscription has no next month (a cancellation billed
+        // once more in its first month has just had that month).
+        s.next_billing_at = (!s.status.ended()).then(|| period.next().starts().0);
     }
 
     /// NP: the buyer, opened for one charge.

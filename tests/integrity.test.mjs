@@ -29,7 +29,7 @@ const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base
 
 describe('payment-page integrity', () => {
   it('the build hashed every script the page runs, the wasm and the stylesheet; what the Worker serves has exactly those hashes', async () => {
-    assert.deepEqual(Object.keys(built).sort(), ['/autosubmit.js', '/boot.js', '/pkg/pay.css', '/pkg/widget.js', '/pkg/widget_bg.wasm']);
+    assert.deepEqual(Object.keys(built).sort(), ['/autosubmit.js', '/pkg/pay.css', '/pkg/texts.txt', '/pkg/widget.js', '/pkg/widget_bg.wasm']);
     for (const [path, hash] of Object.entries(built)) {
       const r = await fetch(`${worker.base}${path}`);
       assert.equal(r.status, 200, path);
@@ -37,21 +37,21 @@ describe('payment-page integrity', () => {
     }
   });
 
-  it('the page names each hash (integrity attributes, the wasm hash for boot.js) and reports CSP violations', async () => {
+  it('the page names each hash (integrity attributes, the hashes of the wasm and the text pack for its script) and reports CSP violations', async () => {
     const pay = await openCheckout(worker, purchase(merchant));
     const res = await fetch(`${worker.base}/pay/${pay}`);
     const html = await res.text();
-    assert.ok(html.includes(`<script type="module" src="/boot.js" integrity="${built['/boot.js']}">`), html);
-    assert.ok(html.includes(`<link rel="modulepreload" href="/pkg/widget.js" integrity="${built['/pkg/widget.js']}">`));
+    assert.ok(html.includes(`<script type="module" src="/pkg/widget.js" integrity="${built['/pkg/widget.js']}">`), html);
     assert.ok(html.includes(`<link rel="stylesheet" href="/pkg/pay.css" integrity="${built['/pkg/pay.css']}">`));
     assert.ok(html.includes(`data-wasm-integrity="${built['/pkg/widget_bg.wasm']}"`));
+    assert.ok(html.includes(`data-texts-integrity="${built['/pkg/texts.txt']}"`));
     const csp = res.headers.get('content-security-policy');
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
     assert.match(csp, /report-uri \/csp-report; report-to csp/);
     assert.equal(res.headers.get('reporting-endpoints'), 'csp="/csp-report"');
     // Only these scripts: the inventory of ARCHITECTURE.md.
     const scripts = [...html.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(scripts, ['/boot.js']);
+    assert.deepEqual(scripts, ['/pkg/widget.js']);
   });
 
   for (const [asset, change] of [
@@ -80,6 +80,51 @@ describe('payment-page integrity', () => {
     });
   }
 
+  it('the text pack (English, the error messages) is not fetched until the shopper touches the page; then it comes with its hash, and English works', async () => {
+    const pay = await openCheckout(worker, purchase(merchant));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+      const asked = [];
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+      await page.goto(`${worker.base}/pay/${pay}`);
+      await page.locator('#pay-button:not([disabled])').waitFor();
+      await new Promise((r) => setTimeout(r, 700));
+      assert.ok(!asked.includes('/pkg/texts.txt'), `payable without the pack: ${asked.join(' ')}`);
+      await page.locator('#lang-switch').click();
+      await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
+      await page.locator('#pay-button', { hasText: /^Pay ¥/ }).waitFor();
+      assert.equal(asked.filter((p) => p === '/pkg/texts.txt').length, 1, asked.join(' '));
+      assert.equal(await page.locator('#lang-switch').textContent(), '日本語');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a changed text pack is refused for its integrity: the page stays in Japanese and payable', async () => {
+    const pay = await openCheckout(worker, purchase(merchant));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const console = [];
+      page.on('console', (m) => console.push(m.text()));
+      await page.route('**/pkg/texts.txt', async (route) => {
+        const original = await route.fetch();
+        await route.fulfill({ response: original, body: Buffer.from((await original.text()).replaceAll('Payment', 'Pwned')) });
+      });
+      await page.goto(`${worker.base}/pay/${pay}`);
+      await page.locator('#pay-button:not([disabled])').waitFor();
+      await page.locator('#lang-switch').click();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'ja');
+      assert.ok(!(await page.content()).includes('Pwned'));
+      assert.ok(await page.locator('#pay-button:not([disabled])').count(), 'still payable');
+      assert.ok(console.some((t) => /integrity/i.test(t)), console.join('\n'));
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('what is being paid is in the HTML before the wasm runs (merchant, item, amount), and the inline session cannot close its element', async () => {
     const pay = await openCheckout(worker, purchase(merchant, { item_name: '緑茶 </script><script>alert(1)</script>', amount: '12345', tax: '0' }));
     const html = await (await fetch(`${worker.base}/pay/${pay}`)).text();
@@ -90,7 +135,7 @@ describe('payment-page integrity', () => {
     assert.ok(block, 'the session is in the page');
     assert.ok(!block[1].includes('<'), 'no "<" inside the data block');
     assert.equal(JSON.parse(block[1]).item_name, '緑茶 </script><script>alert(1)</script>');
-    assert.deepEqual([...html.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]), ['/boot.js'], 'no injected script');
+    assert.deepEqual([...html.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]), ['/pkg/widget.js'], 'no injected script');
   });
 
   it('CSP violation reports are recorded, bounded, and listed for operators only', async () => {

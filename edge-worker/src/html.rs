@@ -66,7 +66,8 @@ fn document(title: &str, main: &str) -> String {
 
 /// The hosted payment page: a shell the WebAssembly app fills in.
 /// Every script, the wasm and the stylesheet carry the build's Subresource
-/// Integrity hash; `boot.js` fetches the wasm with the hash on `#app`.
+/// Integrity hash; the page's script (`widget.js`: widget/boot.js and the
+/// glue) fetches the wasm with the hash on `#app`.
 pub fn checkout_shell(payment_id: &str, session: Option<&str>, sri: &crate::integrity::Integrity) -> String {
     // What is being paid, as the page shows it, before the wasm runs.
     let summary = session
@@ -89,15 +90,14 @@ pub fn checkout_shell(payment_id: &str, session: Option<&str>, sri: &crate::inte
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Kessai Link</title>\
          <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/pkg/pay.css\"{css}>\
-         <link rel=\"modulepreload\" href=\"/pkg/widget.js\"{js}></head>\
-         <body><main id=\"app\" data-payment-id=\"{id}\" data-wasm-integrity=\"{wasm}\" aria-live=\"polite\">{summary}\
-         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>{data}\
-         <script type=\"module\" src=\"/boot.js\"{boot}></script></body></html>",
+         <script type=\"module\" src=\"/pkg/widget.js\"{js}></script></head>\
+         <body><main id=\"app\" data-payment-id=\"{id}\" data-wasm-integrity=\"{wasm}\" data-texts-integrity=\"{texts}\" aria-live=\"polite\">{summary}\
+         <noscript><p>このページの表示には JavaScript が必要です。 / This page needs JavaScript.</p></noscript></main>{data}</body></html>",
         id = escape(payment_id),
         css = sri.attr("/pkg/pay.css"),
         js = sri.attr("/pkg/widget.js"),
-        boot = sri.attr("/boot.js"),
         wasm = escape(sri.get("/pkg/widget_bg.wasm").unwrap_or("")),
+        texts = escape(sri.get("/pkg/texts.txt").unwrap_or("")),
     )
 }
 

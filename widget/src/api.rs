@@ -220,6 +220,27 @@ impl Backend for HttpBackend {
     }
 }
 
+/// The text pack's file (`/pkg/texts.txt`, read by [`crate::i18n`]),
+/// fetched with the Subresource Integrity hash the Worker put on `#app`,
+/// so a changed file is refused. `None` if it could not be had.
+pub async fn fetch_texts() -> Option<String> {
+    let window = web_sys::window()?;
+    let init = RequestInit::new();
+    if let Some(sri) = window
+        .document()
+        .and_then(|d| d.get_element_by_id("app"))
+        .and_then(|app| app.get_attribute("data-texts-integrity"))
+        .filter(|s| !s.is_empty())
+    {
+        init.set_integrity(&sri);
+    }
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init("/pkg/texts.txt", &init)).await.ok()?.unchecked_into();
+    if !response.ok() {
+        return None;
+    }
+    JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+}
+
 fn assign(url: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.location().assign(url);

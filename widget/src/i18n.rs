@@ -2,6 +2,17 @@
 //!
 //! Fixed texts are fields of [`Texts`], so a missing translation does not
 //! compile; error messages are looked up by the server's error code.
+//!
+//! What a Japanese page needs before it is payable is in the wasm: the
+//! Japanese fixed texts and field messages. The rest, the English texts
+//! and every error message (together about 5 KB compressed), is the
+//! *text pack* `/pkg/texts.txt`: written by the build from the tables here
+//! ([`pack_text`], `cargo xtask build`), fetched with its Subresource
+//! Integrity hash on the shopper's first interaction, before English is
+//! shown and before an error is ([`load_pack`]), and read back
+//! by [`Pack::read`]. Its tables ([`EN`], [`ERRORS`], the English column of
+//! [`FIELD_MESSAGE_ROWS`]) are never used by the page's code, so they are
+//! not in its wasm.
 
 use crate::model::Method;
 use crate::field::{Field, FIELDS};
@@ -39,79 +50,124 @@ impl Lang {
         }
     }
 
+    /// The fixed texts. English comes with the text pack (see [`Pack`]):
+    /// until it is installed, the Japanese ones.
     pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Ja => &JA,
-            Lang::En => &EN,
+        match (self, pack()) {
+            (Lang::En, Some(p)) => &p.en,
+            _ => &JA,
         }
     }
 }
 
-/// Fixed texts of the page.
-pub struct Texts {
+/// Declares [`Texts`] from one list of fields, and the pack's layout
+/// (the values in field order) from the same list.
+macro_rules! texts {
+    ($($(#[$doc:meta])* $name:ident: $t:tt,)*) => {
+        /// Fixed texts of the page. (`repr(C)` and nothing but `&'static
+        /// str`s: laid out as `[&'static str; Texts::COUNT]`, see `read`.)
+        #[repr(C)]
+        pub struct Texts {
+            $($(#[$doc])* pub $name: texts!(@ty $t),)*
+        }
+
+        impl Texts {
+            /// Every value, in field order: the pack's layout.
+            pub fn values(&self) -> Vec<&'static str> {
+                let mut v = Vec::new();
+                $(texts!(@push v, self.$name, $t);)*
+                v
+            }
+
+            /// How many values a `Texts` has.
+            const COUNT: usize = 0 $(+ texts!(@count $t))*;
+
+            /// The values back, in the same order (`None` if too few).
+            fn read(values: &[&'static str]) -> Option<Texts> {
+                let values: [&'static str; Self::COUNT] = values.get(..Self::COUNT)?.try_into().ok()?;
+                // SAFETY: `Texts` is `repr(C)` and each of its fields is a
+                // `&'static str` or an array of them, all of one size and
+                // alignment, so it has no padding and is laid out as
+                // `[&'static str; COUNT]` in field order (checked below at
+                // compile time, and by the tests against `values`).
+                Some(unsafe { std::mem::transmute::<[&'static str; Self::COUNT], Texts>(values) })
+            }
+        }
+    };
+    (@ty str) => { &'static str };
+    (@ty [str; $n:expr]) => { [&'static str; $n] };
+    (@push $v:ident, $e:expr, str) => { $v.push($e) };
+    (@push $v:ident, $e:expr, [str; $n:expr]) => { $v.extend_from_slice(&$e) };
+    (@count str) => { 1 };
+    (@count [str; $n:expr]) => { $n };
+}
+
+texts! {
     /// Label of the language switch: the name of the *other* language,
     /// written in that language.
-    pub switch_to: &'static str,
-    pub loading: &'static str,
-    pub retry: &'static str,
-    pub tax_included: &'static str,
-    pub tax: &'static str,
-    pub time_left: &'static str,
-    pub secured: &'static str,
-    pub method_legend: &'static str,
-    pub unavailable: &'static str,
-    pub maintenance: &'static str,
-    pub no_form: &'static str,
-    pub no_methods: &'static str,
+    switch_to: str,
+    loading: str,
+    retry: str,
+    tax_included: str,
+    tax: str,
+    time_left: str,
+    secured: str,
+    method_legend: str,
+    unavailable: str,
+    maintenance: str,
+    no_form: str,
+    no_methods: str,
     /// Each field's label, by [`Field`].
-    pub labels: [&'static str; FIELDS],
+    labels: [str; FIELDS],
     /// Each field's hint under its label, by [`Field`].
-    pub hints: [&'static str; FIELDS],
+    hints: [str; FIELDS],
     /// One line under each method's name in the picker: NET CASH, prepaid,
     /// NP, au, card.
-    pub method_descs: [&'static str; 5],
-    pub np_intro: &'static str,
-    pub au_intro: &'static str,
-    pub au_button: &'static str,
-    pub wallet_button: &'static str,
-    pub au_leaving: &'static str,
-    pub expiry_legend: &'static str,
-    pub option_label: &'static str,
+    method_descs: [str; 5],
+    np_intro: str,
+    au_intro: str,
+    au_button: str,
+    wallet_button: str,
+    au_leaving: str,
+    expiry_legend: str,
+    option_label: str,
     /// 一括, ボーナス一括, リボ, 分割, ボーナス併用分割.
-    pub option_names: [&'static str; 5],
-    pub single_only: &'static str,
-    pub ordered_title: &'static str,
-    pub ordered_body: &'static str,
-    pub processing: &'static str,
-    pub cancel: &'static str,
-    pub back: &'static str,
-    pub back_now: &'static str,
-    pub returning: &'static str,
-    pub done_title: &'static str,
-    pub done_body: &'static str,
+    option_names: [str; 5],
+    single_only: str,
+    ordered_title: str,
+    ordered_body: str,
+    processing: str,
+    cancel: str,
+    back: str,
+    back_now: str,
+    returning: str,
+    done_title: str,
+    done_body: str,
     /// A recurring registration that charged nothing.
-    pub registered_title: &'static str,
-    pub registered_body: &'static str,
+    registered_title: str,
+    registered_body: str,
     /// Under the amount of a recurring checkout.
-    pub recurring_monthly: &'static str,
-    pub recurring_fixed: &'static str,
-    pub recurring_nothing_now: &'static str,
-    pub checking_title: &'static str,
-    pub checking_body: &'static str,
-    pub failed_title: &'static str,
-    pub failed_body: &'static str,
-    pub cancelled_body: &'static str,
-    pub expired_title: &'static str,
-    pub expired_body: &'static str,
-    pub held_title: &'static str,
-    pub held_body: &'static str,
-    pub refund_title: &'static str,
-    pub refund_body: &'static str,
-    pub closed_body: &'static str,
-    pub page_title: &'static str,
+    recurring_monthly: str,
+    recurring_fixed: str,
+    recurring_nothing_now: str,
+    checking_title: str,
+    checking_body: str,
+    failed_title: str,
+    failed_body: str,
+    cancelled_body: str,
+    expired_title: str,
+    expired_body: str,
+    held_title: str,
+    held_body: str,
+    refund_title: str,
+    refund_body: str,
+    closed_body: str,
+    page_title: str,
     /// Shown for an error code this page does not know.
-    pub generic_error: &'static str,
+    generic_error: str,
 }
+
+const _: () = assert!(std::mem::size_of::<Texts>() == Texts::COUNT * std::mem::size_of::<&str>());
 
 pub const JA: Texts = Texts {
     switch_to: "English",
@@ -503,16 +559,21 @@ pub const ERRORS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// `(ja, en)` message for a known error code.
+/// `(ja, en)` message for a known error code, from the text pack.
 pub fn error_texts(code: &str) -> Option<(&'static str, &'static str)> {
-    ERRORS.iter().find(|e| e.0 == code).map(|e| (e.1, e.2))
+    pack()?.errors.iter().find(|e| e.0 == code).map(|e| (e.1, e.2))
 }
+
+/// The Japanese `network` message, in the wasm: the one error the text
+/// pack may be missing for (it could not be fetched either).
+const NETWORK_JA: &str = "通信できませんでした。接続をご確認のうえ、もう一度お試しください。";
 
 /// The message for an error code in `lang`; unknown codes get the generic one.
 pub fn error_message(lang: Lang, code: &str) -> &'static str {
     match (error_texts(code), lang) {
         (Some((ja, _)), Lang::Ja) => ja,
         (Some((_, en)), Lang::En) => en,
+        (None, Lang::Ja) if code == "network" && pack().is_none() => NETWORK_JA,
         (None, _) => lang.texts().generic_error,
     }
 }
@@ -528,17 +589,12 @@ pub fn error_message_for(lang: Lang, method: Option<&Method>, code: &str) -> &'s
     }
 }
 
-fn pick(lang: Lang, (ja, en): (&'static str, &'static str)) -> &'static str {
-    match lang {
-        Lang::Ja => ja,
-        Lang::En => en,
-    }
-}
-
 /// Messages under fields: `(field, code, ja, en)`, `None` or `""`
 /// matching any; the first match wins. (A table, not a `match`: smaller
-/// in wasm.) NP's Japanese wording is `shared::np`'s.
-const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
+/// in wasm.) NP's Japanese wording is `shared::np`'s. The page keeps the
+/// first three columns ([`FIELD_MESSAGES`]); the English one is in the
+/// text pack.
+pub const FIELD_MESSAGE_ROWS: [(Option<Field>, &str, &str, &str); 17] = [
     (
         Some(Field::NetcashId),
         "required",
@@ -603,16 +659,136 @@ const FIELD_MESSAGES: &[(Option<Field>, &str, &str, &str)] = &[
     (None, "", "入力内容をご確認ください。", "Please check what you entered."),
 ];
 
+/// [`FIELD_MESSAGE_ROWS`] without English: what the page's wasm holds.
+const FIELD_MESSAGES: [(Option<Field>, &str, &str); FIELD_MESSAGE_ROWS.len()] = {
+    let mut out = [(None, "", ""); FIELD_MESSAGE_ROWS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        let (field, code, ja, _) = FIELD_MESSAGE_ROWS[i];
+        out[i] = (field, code, ja);
+        i += 1;
+    }
+    out
+};
+
 /// The message under a field for one of its problem codes (see
-/// [`crate::field::Problem`]).
+/// [`crate::field::Problem`]). In English before the pack is in (which
+/// the page does not show), the Japanese one.
 pub fn field_message(lang: Lang, field: Field, code: &'static str) -> &'static str {
     if let (Some(name), Lang::Ja) = (field.np_name(), lang) {
         return message_ja(FieldError { field: name, code });
     }
-    FIELD_MESSAGES
+    let Some(row) = FIELD_MESSAGES
         .iter()
-        .find(|m| m.0.is_none_or(|f| f == field) && (m.1.is_empty() || m.1 == code))
-        .map_or("", |m| pick(lang, (m.2, m.3)))
+        .position(|m| m.0.is_none_or(|f| f == field) && (m.1.is_empty() || m.1 == code))
+    else {
+        return "";
+    };
+    match (lang, pack()) {
+        (Lang::En, Some(p)) => p.field_en[row],
+        _ => FIELD_MESSAGES[row].2,
+    }
+}
+
+/// The text pack: what the page fetches when it first needs it (module
+/// documentation). One value per line: a header, the English [`Texts`] in
+/// field order, the English field messages in [`FIELD_MESSAGE_ROWS`]'
+/// order, then one `code<TAB>ja<TAB>en` line per error.
+pub struct Pack {
+    pub en: Texts,
+    field_en: Vec<&'static str>,
+    errors: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+const PACK_HEADER: &str = "kessai-link texts 1";
+
+impl Pack {
+    /// Reads a pack; `None` unless it is whole and of this layout.
+    pub fn read(text: &'static str) -> Option<Pack> {
+        let lines: Vec<&'static str> = text.split('\n').collect();
+        let (header, rest) = lines.split_first()?;
+        if *header != PACK_HEADER {
+            return None;
+        }
+        let en = Texts::read(rest)?;
+        let rest = &rest[Texts::COUNT..];
+        let field_en = rest.get(..FIELD_MESSAGES.len())?.to_vec();
+        let errors = rest[field_en.len()..]
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut p = l.split('\t');
+                Some((p.next()?, p.next()?, p.next()?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        (!errors.is_empty()).then_some(Pack { en, field_en, errors })
+    }
+}
+
+/// The text pack as the build writes it (`static/pkg/texts.txt`).
+pub fn pack_text() -> String {
+    let mut out = vec![PACK_HEADER.to_owned()];
+    let one = |s: &str| {
+        assert!(!s.contains('\n') && !s.contains('\t'), "a text with a line break or tab: {s}");
+        s.to_owned()
+    };
+    out.extend(EN.values().into_iter().map(one));
+    out.extend(FIELD_MESSAGE_ROWS.iter().map(|r| one(r.3)));
+    out.extend(ERRORS.iter().map(|(code, ja, en)| [one(code), one(ja), one(en)].join("\t")));
+    out.join("\n") + "\n"
+}
+
+thread_local! {
+    static PACK: std::cell::OnceCell<&'static Pack> = const { std::cell::OnceCell::new() };
+}
+
+/// The installed text pack, if any.
+pub fn pack() -> Option<&'static Pack> {
+    // The crate's own tests run with the pack in, as the page after its
+    // first interaction (widget/tests install it themselves).
+    #[cfg(test)]
+    if PACK.with(|p| p.get().is_none()) {
+        install(pack_text());
+    }
+    PACK.with(|p| p.get().copied())
+}
+
+thread_local! {
+    /// A fetch of the text pack is under way (one at a time).
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs the text pack unless it is in: fetched once (a second caller
+/// waits for the first) by [`crate::api::fetch_texts`]. `false` if it
+/// could not be had.
+pub async fn load_pack() -> bool {
+    while LOADING.with(|l| l.get()) {
+        yew::platform::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if pack().is_some() {
+        return true;
+    }
+    LOADING.with(|l| l.set(true));
+    let installed = crate::api::fetch_texts().await.is_some_and(install);
+    LOADING.with(|l| l.set(false));
+    installed
+}
+
+/// Installs a pack (once per page; it lives as long as the page).
+/// `false` if it cannot be read.
+pub fn install(text: String) -> bool {
+    if PACK.with(|p| p.get().is_some()) {
+        return true;
+    }
+    match Pack::read(Box::leak(text.into_boxed_str())) {
+        Some(p) => {
+            PACK.with(|c| {
+                let _ = c.set(Box::leak(Box::new(p)));
+            });
+            true
+        }
+        None => false,
+    }
 }
 
 /// `一括払い`, `分割払い（3回）`, `Installments (3)`, ...
@@ -736,6 +912,23 @@ mod tests {
             assert_eq!(error_message(Lang::Ja, code), ja);
             assert_eq!(error_message(Lang::En, code), en);
         }
+    }
+
+    #[test]
+    fn the_text_pack_reads_back_what_the_build_wrote() {
+        let text = pack_text();
+        let p = Pack::read(Box::leak(text.clone().into_boxed_str())).expect("the pack reads");
+        assert_eq!(p.en.values(), EN.values());
+        assert_eq!(p.field_en, FIELD_MESSAGE_ROWS.iter().map(|r| r.3).collect::<Vec<_>>());
+        assert_eq!(p.errors, ERRORS.to_vec());
+        assert_eq!(JA.values().len(), EN.values().len());
+        // A cut or foreign file is not a pack.
+        let cut: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
+        assert!(Pack::read(Box::leak(cut.into_boxed_str())).is_none());
+        assert!(Pack::read(Box::leak(text.replacen("texts 1", "texts 2", 1).into_boxed_str())).is_none());
+        assert!(Pack::read("").is_none());
+        // The one error text kept in the wasm is the pack's.
+        assert_eq!(ERRORS.iter().find(|e| e.0 == "network").map(|e| e.1), Some(NETWORK_JA));
     }
 
     #[test]

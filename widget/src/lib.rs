@@ -41,13 +41,38 @@ pub fn start() {
         return;
     };
     let payment_id = root.get_attribute("data-payment-id").unwrap_or_default();
+    prefetch_texts_on_first_interaction(&document);
     let lang = prefs::initial_lang();
-    prefs::apply_lang(lang);
-    root.set_inner_html("");
-    let props = CheckoutProps {
-        session: None,
-        backend: api::BackendRef::new(api::HttpBackend::new(&payment_id)),
-        lang,
-    };
-    yew::Renderer::<Checkout>::with_root_and_props(root, props).render();
+    // English is in the text pack: the page shows once it is in (or in
+    // Japanese, should it not come).
+    yew::platform::spawn_local(async move {
+        let lang = if lang == i18n::Lang::En && !i18n::load_pack().await { i18n::Lang::Ja } else { lang };
+        prefs::apply_lang(lang);
+        root.set_inner_html("");
+        let props = CheckoutProps {
+            session: None,
+            backend: api::BackendRef::new(api::HttpBackend::new(&payment_id)),
+            lang,
+        };
+        yew::Renderer::<Checkout>::with_root_and_props(root, props).render();
+    });
+}
+
+/// The shopper's first press, key or focus fetches the text pack, so its
+/// words are there before any error is (the page waits for it then, too).
+fn prefetch_texts_on_first_interaction(document: &web_sys::Document) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let fetch = Closure::<dyn Fn()>::new(|| {
+        if i18n::pack().is_none() {
+            yew::platform::spawn_local(async {
+                i18n::load_pack().await;
+            });
+        }
+    });
+    for event in ["pointerdown", "keydown", "focusin"] {
+        let _ = document.add_event_listener_with_callback(event, fetch.as_ref().unchecked_ref());
+    }
+    // Lives as long as the page.
+    fetch.forget();
 }

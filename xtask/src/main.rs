@@ -188,7 +188,8 @@ fn which(root: &Path, program: &str) -> Result<String> {
 fn build_widget(root: &Path) -> Result<()> {
     step("building the hosted page (widget)");
     let mut c = cmd(root, "cargo");
-    c.args(["build", "-p", "widget", "--release", "--target", "wasm32-unknown-unknown"]);
+    // The page and the two admin apps (not `texts_pack`, run natively below).
+    c.args(["build", "-p", "widget", "--release", "--target", "wasm32-unknown-unknown", "--bin", "widget", "--bin", "admin", "--bin", "operator"]);
     run(c)?;
     let out_dir = root.join("static/pkg");
     let mut c = cmd(root, "wasm-bindgen");
@@ -198,17 +199,27 @@ fn build_widget(root: &Path) -> Result<()> {
     run(c)?;
     let wasm = out_dir.join("widget_bg.wasm");
     let mut c = cmd(root, "wasm-opt");
-    c.arg("-Oz").arg(&wasm).arg("-o").arg(&wasm);
+    c.args(["-Oz", "--converge"]).arg(&wasm).arg("-o").arg(&wasm);
     run(c)?;
     shorten_wasm_names(root, &wasm, &out_dir.join("widget.js"))?;
-    // The glue, minified (esbuild, which wrangler brings).
+    // The page's one script: widget/boot.js bundled with the glue and
+    // minified (esbuild, which wrangler brings; what boot.js does not use,
+    // such as `initSync`, is left out).
     let js = out_dir.join("widget.js");
     let mut c = cmd(root, "esbuild");
-    c.arg(&js).args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"]).arg(format!("--outfile={}", js.display()));
+    c.current_dir(&out_dir)
+        .args(["--bundle", "--minify", "--format=esm", "--log-level=warning", "--allow-overwrite", "--sourcefile=boot.js", "--loader=js"])
+        .arg(format!("--outfile={}", js.display()))
+        .stdin(std::fs::File::open(root.join("widget/boot.js"))?);
     run(c)?;
     // The page's stylesheet, minified (static/pay.css stays readable).
     let css = std::fs::read_to_string(root.join("static/pay.css"))?;
     std::fs::write(out_dir.join("pay.css"), minify_css(&css))?;
+    // The text pack the page fetches when it first needs it (English, the
+    // error messages: widget/src/i18n.rs), written from the same tables.
+    let mut c = cmd(root, "cargo");
+    c.args(["run", "-q", "-p", "widget", "--bin", "texts_pack", "--"]).arg(out_dir.join("texts.txt"));
+    run(c)?;
     write_integrity(root)?;
     build_admin(root)
 }
@@ -342,7 +353,7 @@ fn wasm_imports(wasm: &[u8]) -> Option<Vec<(String, String)>> {
 /// with its Subresource Integrity hash, as the build produced it
 /// (`static/pkg/integrity.json`): the Worker puts these on the page and a
 /// test checks that what is served equals them (PCI DSS 6.4.3).
-pub const PAGE_ASSETS: &[&str] = &["boot.js", "pkg/widget.js", "pkg/widget_bg.wasm", "pkg/pay.css", "autosubmit.js"];
+pub const PAGE_ASSETS: &[&str] = &["pkg/widget.js", "pkg/widget_bg.wasm", "pkg/pay.css", "pkg/texts.txt", "autosubmit.js"];
 
 fn write_integrity(root: &Path) -> Result<()> {
     use base64::Engine;

@@ -26,7 +26,7 @@ use crate::components::forms::{method_form, FormCallbacks};
 use crate::components::method_picker::method_picker;
 use crate::components::outcome::{checking, outcome};
 use crate::components::summary::summary;
-use crate::i18n::{error_message_for, Lang};
+use crate::i18n::{error_message_for, load_pack, Lang};
 use crate::model::{Method, Session};
 use crate::prefs;
 use crate::field::{first_server_field, Field};
@@ -118,7 +118,12 @@ pub fn checkout(props: &CheckoutProps) -> Html {
             if loading {
                 let dispatcher = dispatcher.clone();
                 spawn_local(async move {
-                    dispatcher.dispatch(Action::Loaded(backend.session().await));
+                    let session = backend.session().await;
+                    // An error to show: its words come with the text pack.
+                    if session.as_ref().map_or(true, |s| s.last_error.is_some()) {
+                        load_pack().await;
+                    }
+                    dispatcher.dispatch(Action::Loaded(session));
                 });
             }
             let (running, stop) = alive();
@@ -176,6 +181,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                             break;
                         }
                         if let Ok(session) = backend.session().await {
+                            if session.last_error.is_some() {
+                                load_pack().await;
+                            }
                             if running.get() {
                                 dispatcher.dispatch(Action::Refreshed(session));
                             }
@@ -224,9 +232,16 @@ pub fn checkout(props: &CheckoutProps) -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |_| {
             let new = lang.other();
-            prefs::remember_lang(new);
-            show_lang(new, merchant.as_deref());
-            dispatcher.dispatch(Action::SetLang(new));
+            let (dispatcher, merchant) = (dispatcher.clone(), merchant.clone());
+            // English comes with the text pack; without it, no switch.
+            spawn_local(async move {
+                if new == Lang::En && !load_pack().await {
+                    return;
+                }
+                prefs::remember_lang(new);
+                show_lang(new, merchant.as_deref());
+                dispatcher.dispatch(Action::SetLang(new));
+            });
         })
     };
     let on_select = {
@@ -278,6 +293,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                     spawn_local(async move {
                         let result = backend.pay(&request).await;
                         drop(request);
+                        if result.is_err() {
+                            load_pack().await;
+                        }
                         *in_flight.borrow_mut() = false;
                         if let Err(e) = &result {
                             focus_after_render(first_server_field(e).map_or("error", Field::id));
@@ -308,6 +326,9 @@ pub fn checkout(props: &CheckoutProps) -> Html {
             let in_flight = in_flight.clone();
             spawn_local(async move {
                 let result = backend.pay(&crate::api::PayRequest::NetcashWallet).await;
+                if result.is_err() {
+                    load_pack().await;
+                }
                 *in_flight.borrow_mut() = false;
                 dispatcher.dispatch(Action::PayDone(result));
             });
@@ -333,6 +354,7 @@ pub fn checkout(props: &CheckoutProps) -> Html {
                     Err(e) => match &e.next {
                         Some(next) => backend.navigate(next),
                         None => {
+                            load_pack().await;
                             *in_flight.borrow_mut() = false;
                             dispatcher.dispatch(Action::CancelFailed(e));
                         }

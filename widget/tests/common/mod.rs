@@ -101,10 +101,17 @@ impl Drop for Page {
     }
 }
 
+/// The text pack in, as on a page the shopper has touched (English, the
+/// error messages: `widget::i18n`), from the tables the build writes it from.
+pub fn with_texts() {
+    assert!(widget::i18n::install(widget::i18n::pack_text()));
+}
+
 impl Page {
     pub async fn open(json: &str, lang: Lang) -> Page {
         let session = Session::from_json(json).expect("test session must parse");
         let fake = Rc::new(Fake::default());
+        with_texts();
         let document = web_sys::window().unwrap().document().unwrap();
         let root = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
@@ -182,6 +189,7 @@ impl Page {
     /// The page as the browser starts it: without a session, which it reads.
     pub async fn load(fake: Fake, lang: Lang) -> Page {
         let fake = Rc::new(fake);
+        with_texts();
         let document = web_sys::window().unwrap().document().unwrap();
         let root = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&root).unwrap();

@@ -1,8 +1,10 @@
-// Starts the hosted payment page (wasm-bindgen `--target web` output).
+// Starts the hosted payment page. Not served as it is: the build bundles
+// it with wasm-bindgen's glue (`--target web` output, `./widget.js`) into
+// the page's one script, static/pkg/widget.js (`cargo xtask build`).
 // The wasm's start function mounts the app on #app. The wasm is fetched
 // with the Subresource Integrity hash the build produced (on #app, put
 // there by the Worker): a changed file is refused by the browser.
-import init from '/pkg/widget.js';
+import init from './widget.js';
 
 const app = document.getElementById('app');
 const integrity = app?.dataset.wasmIntegrity || undefined;

@@ -25,6 +25,22 @@ after(async () => {
   await merchant?.close();
 });
 
+// A checkout opened in Chromium with `asset` changed on the way (after
+// the Worker, so only the page's integrity hashes can stop it).
+async function pageWithChanged(asset, change) {
+  const pay = await openCheckout(worker, purchase(merchant));
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const console = [];
+  page.on('console', (m) => console.push(m.text()));
+  await page.route(`**${asset}`, async (route) => {
+    const original = await route.fetch();
+    await route.fulfill({ response: original, body: change(Buffer.from(await original.body())) });
+  });
+  await page.goto(`${worker.base}/pay/${pay}`);
+  return { browser, page, console };
+}
+
 const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 
 describe('payment-page integrity', () => {
@@ -60,17 +76,8 @@ describe('payment-page integrity', () => {
     ['/pkg/widget_bg.wasm', (body) => { const b = Buffer.from(body); b[b.length - 1] ^= 1; return b; }],
   ]) {
     it(`a changed ${asset} is refused by the browser for its integrity: the app never runs`, async () => {
-      const pay = await openCheckout(worker, purchase(merchant));
-      const browser = await launchChromium();
+      const { browser, page, console } = await pageWithChanged(asset, change);
       try {
-        const page = await browser.newPage();
-        const console = [];
-        page.on('console', (m) => console.push(m.text()));
-        await page.route(`**${asset}`, async (route) => {
-          const original = await route.fetch();
-          await route.fulfill({ response: original, body: change(Buffer.from(await original.body())) });
-        });
-        await page.goto(`${worker.base}/pay/${pay}`);
         await new Promise((r) => setTimeout(r, 1500));
         assert.equal(await page.locator('#pay-button').count(), 0, 'the changed app never ran');
         assert.ok(console.some((t) => /integrity/i.test(t)), console.join('\n'));
@@ -102,17 +109,8 @@ describe('payment-page integrity', () => {
   });
 
   it('a changed text pack is refused for its integrity: the page stays in Japanese and payable', async () => {
-    const pay = await openCheckout(worker, purchase(merchant));
-    const browser = await launchChromium();
+    const { browser, page, console } = await pageWithChanged('/pkg/texts.txt', (body) => Buffer.from(body.toString('utf8').replaceAll('Payment', 'Pwned')));
     try {
-      const page = await browser.newPage();
-      const console = [];
-      page.on('console', (m) => console.push(m.text()));
-      await page.route('**/pkg/texts.txt', async (route) => {
-        const original = await route.fetch();
-        await route.fulfill({ response: original, body: Buffer.from((await original.text()).replaceAll('Payment', 'Pwned')) });
-      });
-      await page.goto(`${worker.base}/pay/${pay}`);
       await page.locator('#pay-button:not([disabled])').waitFor();
       await page.locator('#lang-switch').click();
       await new Promise((r) => setTimeout(r, 1500));

@@ -7,7 +7,7 @@
 //!   can take its session as props so it renders without a server;
 //! * [`api`]: the only module that talks to the network (behind the
 //!   injectable [`api::Backend`] trait);
-//! * [`json`]: a small JSON reader (no serde in the shipped wasm);
+//! * [`json`]: the Worker's JSON as a small tree (read by `JSON.parse`; no serde in the shipped wasm);
 //! * [`i18n`]: every user-visible string, Japanese (default) and English;
 //! * [`prefs`]: the shopper's language choice (URL, localStorage, `<html lang>`).
 

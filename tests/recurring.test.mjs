@@ -336,16 +336,23 @@ describe('monthly billing with NP postpaid: a new NP transaction each cycle', ()
 });
 
 describe('registering on the hosted page in Chromium (360 px)', () => {
-  it('au monthly: the page says it is billed on the 1st, KDDI shows the consent without the au PAY balance, and the subscription follows', async () => {
-    const cust = unique('au-browser');
+  // A shopper on a 360 px phone sent by the shop to the hosted page of a
+  // purchase with these fields; page errors are collected.
+  async function phoneCheckout(fields) {
     const key = unique('shop');
-    merchant.pages.set(key, purchase(merchant, { pay_method: 'au', pay_type: 'recurring_simple', cust_code: cust, item_name: '動画見放題 毎月1日請求', amount: '990', tax: '90' }));
+    merchant.pages.set(key, purchase(merchant, fields));
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'ja-JP' });
     const page = await ctx.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${merchant.base}/shop/${key}`);
     await page.waitForURL(/\/pay\/pay_/);
+    return { ctx, page, problems };
+  }
+
+  it('au monthly: the page says it is billed on the 1st, KDDI shows the consent without the au PAY balance, and the subscription follows', async () => {
+    const cust = unique('au-browser');
+    const { ctx, page, problems } = await phoneCheckout({ pay_method: 'au', pay_type: 'recurring_simple', cust_code: cust, item_name: '動画見放題 毎月1日請求', amount: '990', tax: '90' });
     await page.locator('#au-button').waitFor({ state: 'visible' });
     assert.equal(await page.textContent('#recurring-note'), '継続課金：毎月1日に請求されます');
     await page.locator('#au-button').click();
@@ -368,14 +375,7 @@ describe('registering on the hosted page in Chromium (360 px)', () => {
 
   it('NP fixed term: the page says it is a subscription charging nothing now, takes the buyer, and signs up', async () => {
     const cust = unique('np-fixed');
-    const key = unique('shop');
-    merchant.pages.set(key, purchase(merchant, { pay_method: 'np', pay_type: 'recurring_fixed', cust_code: cust, item_name: 'お米定期便 毎月20日請求', amount: '4000', tax: '296' }));
-    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'ja-JP' });
-    const page = await ctx.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(`${merchant.base}/shop/${key}`);
-    await page.waitForURL(/\/pay\/pay_/);
+    const { ctx, page, problems } = await phoneCheckout({ pay_method: 'np', pay_type: 'recurring_fixed', cust_code: cust, item_name: 'お米定期便 毎月20日請求', amount: '4000', tax: '296' });
     await page.locator('#np-name').waitFor({ state: 'visible' });
     assert.equal(await page.textContent('#recurring-note'), '継続課金：ご利用に応じてショップから請求されます（今回のお支払いはありません）');
     await page.locator('#np-name').fill('佐藤 花子');

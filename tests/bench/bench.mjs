@@ -36,6 +36,13 @@ let worker = await startWorker({ script: SCRIPT });
 merchant.workerBase = worker.base;
 await signedApi(worker, 'PUT', '/v1/merchant', { webhook_url: `${merchant.base}/webhooks` });
 
+// `BENCH_ONLY=…`: stop after that part.
+async function endHere() {
+  await worker.stop();
+  await merchant.close();
+  process.exit(0);
+}
+
 try {
   const kb = (n) => (n / 1024).toFixed(1);
   let pageBytes = NaN;
@@ -105,11 +112,7 @@ try {
 
     // `BENCH_ONLY=page`: the page's figures alone (quick, while cutting
     // bytes); `BENCH_ONLY=throughput`: the throughput's alone.
-    if (process.env.BENCH_ONLY === 'page') {
-      await worker.stop();
-      await merchant.close();
-      process.exit(0);
-    }
+    if (process.env.BENCH_ONLY === 'page') await endHere();
 
     // Lighthouse, while the machine is quiet (before the load runs).
     try {
@@ -175,11 +178,7 @@ try {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = median(ratios);
   console.log(`  PURCHASE / TRIVIAL THROUGHPUT: ${ratio.toFixed(2)} (median of ${rounds} rounds; goal ≥ 0.7); by CPU per request: ${median(cpuRatios).toFixed(2)}`);
-  if (process.env.BENCH_ONLY === 'throughput') {
-    await worker.stop();
-    await merchant.close();
-    process.exit(0);
-  }
+  if (process.env.BENCH_ONLY === 'throughput') await endHere();
 
   // 3. The production Worker's bundle (what `wrangler deploy --env production` uploads).
   const out = mkdtempSync(join(tmpdir(), 'kessai-deploy-'));

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SANDBOX, jst, openCheckout, postPurchase, purchase, startMerchant, startWorker, formBody } from './lib/harness.mjs';
+import { SANDBOX, api, jst, openCheckout, postPurchase, purchase, startMerchant, startWorker, formBody } from './lib/harness.mjs';
 
 let worker;
 let merchant;
@@ -77,6 +77,38 @@ describe('purchase request', () => {
     const fields = purchase(merchant);
     await openCheckout(worker, fields);
     await refused(await postPurchase(worker, purchase(merchant, { order_id: fields.order_id })), 409, 'order_id_reused');
+  });
+
+  it('concurrent purchase requests (written together): each gets its own checkout, and an order id sent ten times at once opens one', async () => {
+    // 30 requests at once: 20 new order ids (amounts 2001…2020) and one
+    // order id ten times. The concurrent rows go to D1 together
+    // (edge-worker/src/reserve.rs), so duplicates meet inside one batch too.
+    const twice = purchase(merchant, { amount: '3000', tax: '0' });
+    const forms = [
+      ...Array.from({ length: 20 }, (_, i) => purchase(merchant, { amount: String(2001 + i), tax: '0' })),
+      ...Array.from({ length: 10 }, () => twice),
+    ];
+    const answers = await Promise.all(forms.map(async (f) => {
+      const res = await postPurchase(worker, f);
+      return { f, status: res.status, location: res.headers.get('location'), html: await res.text() };
+    }));
+    const opened = answers.filter((a) => a.status === 303);
+    const refusedOnes = answers.filter((a) => a.status !== 303);
+    assert.equal(opened.length, 21, answers.map((a) => a.status).join(' '));
+    assert.equal(new Set(opened.map((a) => a.location)).size, 21, 'every checkout its own payment');
+    assert.equal(refusedOnes.length, 9);
+    for (const a of refusedOnes) {
+      assert.equal(a.status, 409);
+      assert.match(a.html, /<code id="error-code">order_id_reused<\/code>/);
+    }
+    // Each checkout is the one its request asked for.
+    for (const a of opened) {
+      const s = await api(worker, 'GET', `${a.location}/session`);
+      assert.equal(s.status, 200, s.text);
+      assert.equal(s.json.amount, Number(a.f.amount));
+    }
+    // The order id written once stays taken.
+    await refused(await postPurchase(worker, twice), 409, 'order_id_reused');
   });
 
   it('refuses a duplicated field', async () => {

@@ -554,7 +554,7 @@ async fn create_checkout(body: &[u8], env: &Env, config: &Config, db: &D1Databas
         (shared::methods::PayType::RecurringFixed, shared::recurring::ItemNameCheck::Warn(w)) => vec![w],
         _ => vec![],
     };
-    let id = crate::link::create(env, config, db, merchant, request, device).await?.map_err(refuse)?;
+    let id = crate::link::create(env, config, db, merchant, request, device, None).await?.map_err(refuse)?;
     Ok((201, serde_json::json!({
         "tracking_id": id,
         "url": format!("{}/pay/{id}", config.public_base_url),

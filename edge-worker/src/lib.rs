@@ -34,6 +34,7 @@ mod notify;
 mod operator;
 mod payment_do;
 mod provider_in;
+mod reserve;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 mod seal;
@@ -49,7 +50,7 @@ pub use sandbox::SandboxObject;
 use worker::{event, Context, Env, Method, Request, Response};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let config = match config::Config::from_env(&env) {
         Ok(c) => c,
         Err(e) => {
@@ -59,7 +60,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     };
     let path = req.path();
     let production = config.production;
-    let result = route(req, &env, &config, &path).await;
+    let result = route(req, &env, &config, &path, &ctx).await;
     let result = match result {
         Ok(r) => Ok(r),
         Err(e) => {
@@ -80,13 +81,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
 }
 
-async fn route(req: Request, env: &Env, config: &config::Config, path: &str) -> worker::Result<Response> {
+async fn route(req: Request, env: &Env, config: &config::Config, path: &str, ctx: &Context) -> worker::Result<Response> {
     if path == "/health" {
         return Response::ok("ok");
     }
     if path == "/link/purchase" {
         return match req.method() {
-            Method::Post => link::purchase(req, env, config).await,
+            Method::Post => link::purchase(req, env, config, ctx).await,
             _ => html::error_page(405, "method_not_allowed", "購入リクエストは POST で送信してください。", "Send the purchase request with POST."),
         };
     }

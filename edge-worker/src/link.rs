@@ -100,6 +100,9 @@ pub async fn create(
     merchant: &Merchant,
     request: PurchaseRequest,
     device: Device,
+    // The purchase request's context: its row then goes in with those of
+    // concurrent purchase requests (`reserve`); without, it is written alone.
+    ctx: Option<&worker::Context>,
 ) -> worker::Result<Result<String, PurchaseError>> {
     let now = crate::clock::Clock::load(env, config).await?.now();
     let maintenance = store::methods_under_maintenance(db, now.0).await?;
@@ -163,16 +166,18 @@ pub async fn create(
     // The payment's object takes the record from D1 on first use: a
     // checkout costs one D1 write, and no object exists for pages nobody
     // opens until a sweep expires them.
-    let record = serde_json::to_string(&payment)?;
-    if !store::insert_payment(db, &payment_id, &merchant.merchant_id, &merchant.service_id, &payment.order_id, payment.amount.get(), now.0, expires_at, &record)
-        .await?
-    {
+    let row = payment.new_row(now.0)?;
+    let written = match ctx {
+        Some(ctx) => crate::reserve::reserve(env, ctx, config.sandbox, row).await?,
+        None => store::insert_payment(db, &row).await?,
+    };
+    if !written {
         return Ok(Err(PurchaseError::OrderIdReused));
     }
     Ok(Ok(payment_id))
 }
 
-pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::Result<Response> {
+pub async fn purchase(mut req: Request, env: &Env, config: &Config, ctx: &worker::Context) -> worker::Result<Response> {
     let ctype = req.headers().get("content-type")?.unwrap_or_default();
     if !ctype.starts_with("application/x-www-form-urlencoded") {
         return html::error_page(
@@ -216,7 +221,7 @@ pub async fn purchase(mut req: Request, env: &Env, config: &Config) -> worker::R
         .unwrap_or_else(|| Device::detect(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()));
     let au_asked = merchant.methods.contains(&Method::Au) && (request.pay_method.is_empty() || request.pay_method.contains(&Method::Au));
     let au_name_too_long = au_asked && !shared::au::item_name_fits(&request.item_name);
-    let payment_id = match create(env, config, &db, &merchant, request, device).await? {
+    let payment_id = match create(env, config, &db, &merchant, request, device, Some(ctx)).await? {
         Ok(id) => id,
         Err(PurchaseError::NoMethodAvailable) if au_name_too_long => {
             return html::error_page(

@@ -448,39 +448,58 @@ pub async fn resumable_payments(db: &D1Database, merchant: Option<(&str, &str)>,
     Ok(rows.into_iter().map(|r| r.payment_id).collect())
 }
 
-/// Reserves `order_id` for a new payment. `Ok(false)` if the merchant has
+/// A new payment's row in D1: what reserves its order id.
+pub struct NewPayment {
+    pub payment_id: String,
+    pub merchant_id: String,
+    pub service_id: String,
+    pub order_id: String,
+    pub amount: u64,
+    pub now: i64,
+    pub due_at: i64,
+    /// The payment record (JSON) its object takes on first use.
+    pub record: String,
+}
+
+fn insert_statement(db: &D1Database, row: &NewPayment) -> worker::Result<worker::D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at, record)
+         VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7, ?8)
+         ON CONFLICT (merchant_id, order_id) DO NOTHING",
+    )
+    .bind(&[
+        row.payment_id.as_str().into(),
+        row.merchant_id.as_str().into(),
+        row.service_id.as_str().into(),
+        row.order_id.as_str().into(),
+        JsValue::from_f64(row.amount as f64),
+        JsValue::from_f64(row.now as f64),
+        JsValue::from_f64(row.due_at as f64),
+        row.record.as_str().into(),
+    ])
+}
+
+fn inserted(res: &worker::D1Result) -> worker::Result<bool> {
+    Ok(res.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+}
+
+/// Reserves a new payment's order id. `Ok(false)` if the merchant has
 /// used it before.
-pub async fn insert_payment(
-    db: &D1Database,
-    payment_id: &str,
-    merchant_id: &str,
-    service_id: &str,
-    order_id: &str,
-    amount: u64,
-    now: i64,
-    due_at: i64,
-    record: &str,
-) -> worker::Result<bool> {
-    let res = db
-        .prepare(
-            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at, record)
-             VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7, ?8)
-             ON CONFLICT (merchant_id, order_id) DO NOTHING",
-        )
-        .bind(&[
-            payment_id.into(),
-            merchant_id.into(),
-            service_id.into(),
-            order_id.into(),
-            JsValue::from_f64(amount as f64),
-            JsValue::from_f64(now as f64),
-            JsValue::from_f64(due_at as f64),
-            record.into(),
-        ])?
-        .run()
-        .await?;
-    let changes = res.meta()?.and_then(|m| m.changes).unwrap_or(0);
-    Ok(changes == 1)
+pub async fn insert_payment(db: &D1Database, row: &NewPayment) -> worker::Result<bool> {
+    inserted(&insert_statement(db, row)?.run().await?)
+}
+
+/// Reserves several new payments' order ids in one call (one transaction):
+/// for each row, whether it was written (`false`: its order id was used
+/// before, by an earlier payment or an earlier row of `rows`). An error
+/// writes none of them.
+pub async fn insert_payments(db: &D1Database, rows: &[&NewPayment]) -> worker::Result<Vec<bool>> {
+    let statements = rows.iter().map(|r| insert_statement(db, r)).collect::<worker::Result<Vec<_>>>()?;
+    let results = db.batch(statements).await?;
+    if results.len() != rows.len() {
+        return Err(worker::Error::RustError(format!("D1 answered {} results for {} rows", results.len(), rows.len())));
+    }
+    results.iter().map(inserted).collect()
 }
 
 /// Mirrors a payment's status, and when its object next has work to do,

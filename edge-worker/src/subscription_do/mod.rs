@@ -309,8 +309,7 @@ impl SubscriptionObject {
                 // The cycle and its payment are written before anything is asked.
                 let record = s.charge_record(&payment_id, charge_order_id(&s, &period.code()), s.base.amount, &s.base.item_name.clone(), Some(period), now);
                 let db = store::db(&self.env, config.sandbox).await?;
-                store::insert_payment(&db, &payment_id, &record.merchant_id, &record.service_id, &record.order_id, record.amount.get(), now, record.expires_at, &serde_json::to_string(&record)?)
-                    .await?;
+                store::insert_payment(&db, &record.new_row(now)?).await?;
                 s.cycles.push(Cycle { period, payment_id: payment_id.clone(), result: CycleResult::Open });
                 self.save(config, clock, &mut s).await?;
             }
@@ -397,7 +396,7 @@ impl SubscriptionObject {
         if !known {
             let record = s.charge_record(&payment_id, charge_order_id(&s, &format!("p{}", &payment_id[4..14])), amount, &item_name, None, now);
             let db = store::db(&self.env, config.sandbox).await?;
-            store::insert_payment(&db, &payment_id, &record.merchant_id, &record.service_id, &record.order_id, amount.get(), now, record.expires_at, &serde_json::to_string(&record)?).await?;
+            store::insert_payment(&db, &record.new_row(now)?).await?;
             s.purchases.push(payment_id.clone());
             self.save(config, clock, &mut s).await?;
         }

@@ -10,7 +10,8 @@
 //! * **Who writes.** A request that finds no writer starts one, under its
 //!   own `waitUntil` (so the write and the answers it owes others outlive
 //!   the request, should its shopper go away). The writer takes up to
-//!   [`MAX_BATCH`] queued rows per call, answers each row's request, and
+//!   [`MAX_BATCH`] queued rows per call (the first call at once, each later
+//!   one after [`GATHER_MS`] more), answers each row's request, and
 //!   goes on while rows wait, for at most [`HAND_OVER_MS`]; then it hands
 //!   the writing to the oldest waiting request, which starts a writer in its
 //!   own context. So no request's context writes for others for long.
@@ -44,8 +45,8 @@ use crate::store::{self, NewPayment};
 pub const MAX_BATCH: usize = 32;
 /// How long one writer goes on writing others' rows before handing over.
 pub const HAND_OVER_MS: f64 = 200.0;
-/// How long the writer lets rows gather before each call.
-pub const GATHER_MS: f64 = 1.0;
+/// How long the writer lets rows gather before each call after its first.
+pub const GATHER_MS: f64 = 5.0;
 /// How long a request waits for its answer before it acts on its own.
 pub const WAIT_MS: f64 = 10_000.0;
 
@@ -156,8 +157,13 @@ async fn wait(slot: &Slot) -> worker::Result<()> {
 /// hand over.
 async fn write(env: Env, sandbox: bool) {
     let started = js_sys::Date::now();
+    let mut first = true;
     loop {
-        let _ = sleep(GATHER_MS).await;
+        // The first call at once (no load, no wait); then, as rows were
+        // waiting (load), a few milliseconds for more to come.
+        if !std::mem::take(&mut first) {
+            let _ = sleep(GATHER_MS).await;
+        }
         let batch: Vec<Entry> = QUEUE.with(|q| {
             let mut q = q.borrow_mut();
             let n = q.rows.len().min(MAX_BATCH);

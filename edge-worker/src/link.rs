@@ -166,7 +166,7 @@ pub async fn create(
     // The payment's object takes the record from D1 on first use: a
     // checkout costs one D1 write, and no object exists for pages nobody
     // opens until a sweep expires them.
-    let row = payment.new_row(now.0)?;
+    let row = crate::reserve::row(&payment, now.0)?;
     let written = match ctx {
         Some(ctx) => crate::reserve::reserve(env, ctx, config.sandbox, row).await?,
         None => store::insert_payment(db, &row).await?,

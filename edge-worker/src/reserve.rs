@@ -39,6 +39,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env};
 
+use crate::payment_do::Payment;
 use crate::store::{self, NewPayment};
 
 /// Rows per D1 call at most.
@@ -86,6 +87,20 @@ struct Queue {
 
 thread_local! {
     static QUEUE: RefCell<Queue> = RefCell::default();
+}
+
+/// A new payment's row in D1, written at `now`.
+pub fn row(payment: &Payment, now: i64) -> worker::Result<NewPayment> {
+    Ok(NewPayment {
+        payment_id: payment.id.clone(),
+        merchant_id: payment.merchant_id.clone(),
+        service_id: payment.service_id.clone(),
+        order_id: payment.order_id.clone(),
+        amount: payment.amount.get(),
+        now,
+        due_at: payment.expires_at,
+        record: serde_json::to_string(payment)?,
+    })
 }
 
 /// Writes `row` (with the rows of concurrent purchase requests): `Ok(false)`

@@ -169,19 +169,6 @@ pub(super) fn event_type(input: Input, to: Status) -> Option<&'static str> {
 }
 
 impl Payment {
-    /// The new payment's row in D1 (`store::insert_payment`), written at `now`.
-    pub fn new_row(&self, now: i64) -> worker::Result<crate::store::NewPayment> {
-        Ok(crate::store::NewPayment {
-            payment_id: self.id.clone(),
-            merchant_id: self.merchant_id.clone(),
-            service_id: self.service_id.clone(),
-            order_id: self.order_id.clone(),
-            amount: self.amount.get(),
-            now,
-            due_at: self.expires_at,
-            record: serde_json::to_string(self)?,
-        })
-    }
 
     pub(super) fn offered(&self, m: Method) -> bool {
         self.offers.iter().any(|o| o.method == m && o.available)

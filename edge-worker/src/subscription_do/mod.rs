@@ -309,7 +309,7 @@ impl SubscriptionObject {
                 // The cycle and its payment are written before anything is asked.
                 let record = s.charge_record(&payment_id, charge_order_id(&s, &period.code()), s.base.amount, &s.base.item_name.clone(), Some(period), now);
                 let db = store::db(&self.env, config.sandbox).await?;
-                store::insert_payment(&db, &record.new_row(now)?).await?;
+                store::insert_payment(&db, &crate::reserve::row(&record, now)?).await?;
                 s.cycles.push(Cycle { period, payment_id: payment_id.clone(), result: CycleResult::Open });
                 self.save(config, clock, &mut s).await?;
             }
@@ -396,7 +396,7 @@ impl SubscriptionObject {
         if !known {
             let record = s.charge_record(&payment_id, charge_order_id(&s, &format!("p{}", &payment_id[4..14])), amount, &item_name, None, now);
             let db = store::db(&self.env, config.sandbox).await?;
-            store::insert_payment(&db, &record.new_row(now)?).await?;
+            store::insert_payment(&db, &crate::reserve::row(&record, now)?).await?;
             s.purchases.push(payment_id.clone());
             self.save(config, clock, &mut s).await?;
         }

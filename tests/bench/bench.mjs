@@ -197,7 +197,14 @@ try {
   const load = await concurrentShoppers(worker, merchant, shoppers);
   console.log(`\n${shoppers} shoppers paying at once (NET CASH, prepaid, card, NP):`);
   console.log(`  pay request p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms; errors ${load.errors.length}; ledger disagreements ${load.disagreements.length}`);
-  const ctx = { worker, script: SCRIPT };
+  // The Worker killed mid-run: the development build, whose sandbox clock
+  // moves the sweep that reconciles interrupted calls (the bench's own
+  // build has no clock door).
+  await worker.stop();
+  worker = await startWorker();
+  merchant.workerBase = worker.base;
+  await signedApi(worker, 'PUT', '/v1/merchant', { webhook_url: `${merchant.base}/webhooks` });
+  const ctx = { worker };
   const seed = Number(process.env.CHAOS_SEED ?? 20261201);
   const chaos = await killedMidRun(ctx, merchant, { n: 100, kills: 8, seed, vars: () => ({}) });
   worker = ctx.worker;

@@ -33,9 +33,11 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
+use futures_util::future::{select, Either};
 use js_sys::{Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env};
 
@@ -47,9 +49,9 @@ pub const MAX_BATCH: usize = 32;
 /// How long one writer goes on writing others' rows before handing over.
 pub const HAND_OVER_MS: f64 = 200.0;
 /// How long the writer lets rows gather before each call after its first.
-pub const GATHER_MS: f64 = 5.0;
+pub const GATHER_MS: u64 = 5;
 /// How long a request waits for its answer before it acts on its own.
-pub const WAIT_MS: f64 = 10_000.0;
+pub const WAIT_MS: u64 = 10_000;
 
 enum Outcome {
     Waiting,
@@ -111,7 +113,7 @@ pub async fn reserve(env: &Env, ctx: &Context, sandbox: bool, row: NewPayment) -
         let mut q = q.borrow_mut();
         q.rows.push(Entry { row, slot: slot.clone() });
         let now = js_sys::Date::now();
-        let idle = q.writer_seen.is_none_or(|seen| now - seen > WAIT_MS);
+        let idle = q.writer_seen.is_none_or(|seen| now - seen > WAIT_MS as f64);
         if idle {
             q.writer_seen = Some(now);
         }
@@ -156,16 +158,14 @@ async fn wait(slot: &Slot) -> worker::Result<()> {
     }
     let mut resolve = None;
     let promise = Promise::new(&mut |r, _| resolve = Some(r));
-    let resolve = resolve.ok_or_else(|| worker::Error::RustError("Promise executor not run".into()))?;
-    let global = js_sys::global();
-    let set_timeout: Function = js_sys::Reflect::get(&global, &"setTimeout".into())?.dyn_into()?;
-    let clear_timeout: Function = js_sys::Reflect::get(&global, &"clearTimeout".into())?.dyn_into()?;
-    let timer = set_timeout.call2(&global, &resolve, &WAIT_MS.into())?;
-    *slot.wake.borrow_mut() = Some(resolve);
-    let result = JsFuture::from(promise).await;
+    *slot.wake.borrow_mut() = resolve;
+    let timer = worker::Delay::from(Duration::from_millis(WAIT_MS));
+    let told = select(JsFuture::from(promise), timer).await;
     slot.wake.borrow_mut().take();
-    let _ = clear_timeout.call1(&global, &timer);
-    result.map(|_| ()).map_err(worker::Error::from)
+    match told {
+        Either::Left((result, _)) => result.map(|_| ()).map_err(worker::Error::from),
+        Either::Right(_) => Ok(()),
+    }
 }
 
 /// The writer: batches of queued rows until none is left or it is time to
@@ -177,7 +177,7 @@ async fn write(env: Env, sandbox: bool) {
         // The first call at once (no load, no wait); then, as rows were
         // waiting (load), a few milliseconds for more to come.
         if !std::mem::take(&mut first) {
-            let _ = sleep(GATHER_MS).await;
+            worker::Delay::from(Duration::from_millis(GATHER_MS)).await;
         }
         let batch: Vec<Entry> = QUEUE.with(|q| {
             let mut q = q.borrow_mut();
@@ -226,13 +226,4 @@ async fn write_batch(env: &Env, sandbox: bool, batch: &[Entry]) -> Vec<Result<bo
         results.push(store::insert_payment(&db, &entry.row).await.map_err(|e| e.to_string()));
     }
     results
-}
-
-async fn sleep(ms: f64) -> worker::Result<()> {
-    let global = js_sys::global();
-    let set_timeout: Function = js_sys::Reflect::get(&global, &"setTimeout".into())?.dyn_into()?;
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = set_timeout.call2(&global, &resolve, &ms.into());
-    });
-    JsFuture::from(promise).await.map(|_| ()).map_err(worker::Error::from)
 }

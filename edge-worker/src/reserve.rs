@@ -4,7 +4,8 @@
 //!
 //! A D1 call has a fixed cost much larger than one more row in it, so the
 //! purchase requests that arrive while a write is on its way wait for the
-//! next one and go in together (one batch, one transaction). Under no load
+//! next one and go in together (one statement, one transaction:
+//! `store::insert_payments`). Under no load
 //! a request writes alone, at once, as before.
 //!
 //! * **Who writes.** A request that finds no writer starts one, under its

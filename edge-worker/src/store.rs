@@ -489,17 +489,37 @@ pub async fn insert_payment(db: &D1Database, row: &NewPayment) -> worker::Result
     inserted(&insert_statement(db, row)?.run().await?)
 }
 
-/// Reserves several new payments' order ids in one call (one transaction):
-/// for each row, whether it was written (`false`: its order id was used
-/// before, by an earlier payment or an earlier row of `rows`). An error
-/// writes none of them.
+/// Reserves several new payments' order ids in one statement (one
+/// transaction): for each row, whether it was written (`false`: its order
+/// id was used before, by an earlier payment or an earlier row of `rows`).
+/// The rows travel as one JSON parameter (`json_each`, in their order), so
+/// a batch costs D1 one query however many rows it holds, within D1's
+/// limit of 100 bound parameters; the written rows come back through
+/// `RETURNING`. An error writes none of them.
 pub async fn insert_payments(db: &D1Database, rows: &[&NewPayment]) -> worker::Result<Vec<bool>> {
-    let statements = rows.iter().map(|r| insert_statement(db, r)).collect::<worker::Result<Vec<_>>>()?;
-    let results = db.batch(statements).await?;
-    if results.len() != rows.len() {
-        return Err(worker::Error::RustError(format!("D1 answered {} results for {} rows", results.len(), rows.len())));
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!([r.payment_id, r.merchant_id, r.service_id, r.order_id, r.amount, r.now, r.due_at, r.record]))
+        .collect();
+    #[derive(Deserialize)]
+    struct Written {
+        payment_id: String,
     }
-    results.iter().map(inserted).collect()
+    let written: Vec<Written> = db
+        .prepare(
+            "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at, record)
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+                    NULL, 'pending', json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[5]'),
+                    json_extract(value, '$[6]'), json_extract(value, '$[7]')
+             FROM json_each(?1) WHERE true ORDER BY key
+             ON CONFLICT (merchant_id, order_id) DO NOTHING
+             RETURNING payment_id",
+        )
+        .bind(&[serde_json::to_string(&values)?.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.iter().map(|r| written.iter().any(|w| w.payment_id == r.payment_id)).collect())
 }
 
 /// Mirrors a payment's status, and when its object next has work to do,

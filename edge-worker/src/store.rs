@@ -461,32 +461,10 @@ pub struct NewPayment {
     pub record: String,
 }
 
-fn insert_statement(db: &D1Database, row: &NewPayment) -> worker::Result<worker::D1PreparedStatement> {
-    db.prepare(
-        "INSERT INTO payments (payment_id, merchant_id, service_id, order_id, method, status, amount, created_at, updated_at, due_at, record)
-         VALUES (?1, ?2, ?3, ?4, NULL, 'pending', ?5, ?6, ?6, ?7, ?8)
-         ON CONFLICT (merchant_id, order_id) DO NOTHING",
-    )
-    .bind(&[
-        row.payment_id.as_str().into(),
-        row.merchant_id.as_str().into(),
-        row.service_id.as_str().into(),
-        row.order_id.as_str().into(),
-        JsValue::from_f64(row.amount as f64),
-        JsValue::from_f64(row.now as f64),
-        JsValue::from_f64(row.due_at as f64),
-        row.record.as_str().into(),
-    ])
-}
-
-fn inserted(res: &worker::D1Result) -> worker::Result<bool> {
-    Ok(res.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
-}
-
 /// Reserves a new payment's order id. `Ok(false)` if the merchant has
 /// used it before.
 pub async fn insert_payment(db: &D1Database, row: &NewPayment) -> worker::Result<bool> {
-    inserted(&insert_statement(db, row)?.run().await?)
+    Ok(insert_payments(db, &[row]).await?.first().copied().unwrap_or(false))
 }
 
 /// Reserves several new payments' order ids in one statement (one

@@ -125,7 +125,7 @@ try {
 
   // 2. Throughput: what each route serves per second at saturation. A
   // closed loop of 8 clients measures latency as much as capacity: there
-  // the trivial route already fills this machine's cores, while each
+  // the trivial route is already near this machine's limit, while each
   // purchase client mostly waits on its order id's D1 round trip (in wrangler
   // dev an internal request of its own) and the row's group commit, which
   // saves D1 calls only as requests overlap. So both routes are driven at

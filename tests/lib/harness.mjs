@@ -130,18 +130,35 @@ export async function api(worker, method, path, body) {
   return { status: res.status, json, text, headers: res.headers };
 }
 
+// Ports for wrangler dev come from below Linux's ephemeral range (32768 and
+// up): a port taken with listen(0) and released is free again for any
+// outgoing connection to auto-bind before wrangler binds it, which once
+// failed a CI run ("Address already in use", the inspector's socket). Below
+// that range only an explicit bind can take it; those handed out here are
+// never handed out twice.
+const handedOut = new Set();
 async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    const srv = createServer();
+    const ok = await new Promise((r) => {
+      srv.once('error', () => r(false));
+      srv.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!ok) continue;
+    await new Promise((r) => srv.close(r));
+    handedOut.add(port);
+    return port;
+  }
 }
 
-async function waitFor(url, ms, healthy = true) {
+async function waitFor(url, ms, healthy = true, gaveUp = () => null) {
   const until = Date.now() + ms;
   let last;
   while (Date.now() < until) {
+    const why = gaveUp();
+    if (why) throw new Error(`${url} did not come up: ${why}`);
     try {
       const r = await fetch(url);
       if (r.ok || (!healthy && r.status >= 500 && r.status !== 503 && r.status !== 502)) return;
@@ -175,10 +192,26 @@ export const PRODUCTION_SECRETS = {
  * only waits until it answers at all.
  */
 export async function startWorker({ vars = {}, stateDir, production = false, waitHealthy = true, script } = {}) {
+  const persist = stateDir ?? mkdtempSync(join(tmpdir(), 'kessai-state-'));
+  // A port taken between our check and wrangler's bind (by a process we do
+  // not control) is the only start failure that another port fixes; that
+  // one is tried again at once, at most twice, with fresh ports.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startWorkerOnce({ vars, persist, production, waitHealthy, script });
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt === 3) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+const PORT_TAKEN = /Address already in use|EADDRINUSE/;
+
+async function startWorkerOnce({ vars, persist, production, waitHealthy, script }) {
   const port = await freePort();
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const persist = stateDir ?? mkdtempSync(join(tmpdir(), 'kessai-state-'));
   const allVars = production ? { ...PRODUCTION_SECRETS, ...vars } : {
     PUBLIC_BASE_URL: base,
     NETCASH_BASE_URL: `${base}/sandbox/netcash`,
@@ -214,13 +247,17 @@ export async function startWorker({ vars = {}, stateDir, production = false, wai
     detached: true,
   });
   let log = '';
+  let gone = false;
+  const exited = new Promise((r) => child.once('exit', () => { gone = true; r(); }));
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   try {
-    await waitFor(`${base}/health`, 90_000, waitHealthy);
+    await waitFor(`${base}/health`, 90_000, waitHealthy,
+      () => (PORT_TAKEN.test(log) ? 'a port was taken before wrangler bound it' : gone ? 'wrangler exited' : null));
   } catch (e) {
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    throw new Error(`${e.message}\n${log}`);
+    await exited;
+    throw new (PORT_TAKEN.test(log) ? PortTaken : Error)(`${e.message}\n${log}`);
   }
   return {
     base,

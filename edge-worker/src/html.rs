@@ -153,6 +153,7 @@ pub fn return_form(
 }
 
 /// A plain informational page (demo shop, sandbox pages).
+#[cfg(feature = "sandbox")]
 pub fn simple_page(title: &str, main_html: &str, form_action: &str) -> worker::Result<Response> {
     page(200, document(title, main_html), form_action)
 }

@@ -173,7 +173,9 @@ pub fn excerpt(s: &str) -> String {
     s.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-/// The path (and query) of an absolute URL, as a signature covers it.
+/// The path (and query) of an absolute URL, as a signature covers it
+/// (the sandboxes sign their notifications with it).
+#[cfg(feature = "sandbox")]
 pub fn path_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     match rest.find('/') {

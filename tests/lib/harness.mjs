@@ -137,7 +137,7 @@ export async function api(worker, method, path, body) {
 // that range only an explicit bind can take it; those handed out here are
 // never handed out twice.
 const handedOut = new Set();
-async function freePort() {
+export async function freePort() {
   for (;;) {
     const port = 20000 + Math.floor(Math.random() * 12000);
     if (handedOut.has(port)) continue;

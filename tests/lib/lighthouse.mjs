@@ -15,27 +15,14 @@
 // sign-in form's. Every run is bounded (RUN_TIMEOUT_MS) and loopback only.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lighthouse from 'lighthouse';
 import { chromium } from 'playwright-core';
-import { api, ARTIFACTS, openCheckout, orderId, purchase, SANDBOX } from './harness.mjs';
+import { api, ARTIFACTS, freePort, openCheckout, orderId, purchase, SANDBOX } from './harness.mjs';
 
 const CARD = { number: '4111 1111 1111 1111', exp_month: '12', exp_year: '2030', cvc: '123', option: { kind: 'single' } };
 const RUN_TIMEOUT_MS = 180_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function within(ms, what, promise) {
   let timer;

@@ -247,19 +247,6 @@ pub fn map_operation_status(out: &HttpOutcome) -> Outcome {
     }
 }
 
-/// A payment's status as an [`Outcome`]: `Done` (the transaction id) when
-/// the shopper paid, `Refused` with KDDI's result when it ended otherwise,
-/// `Unclear` while the shopper has not finished.
-pub fn payment_outcome_of(status: Status, transaction_id: &str) -> Outcome {
-    match status {
-        Status::Final(f) if f.result == "OK" => Outcome::Done { id: transaction_id.to_string() },
-        Status::Final(f) => Outcome::Refused { code: if f.error_code.is_empty() { f.result.to_ascii_lowercase() } else { f.error_code.clone() } },
-        Status::Open { .. } => Outcome::Unclear { why: "the shopper has not finished on the au side".into() },
-        Status::NotFound => Outcome::NotFound,
-        Status::Unknown(why) => Outcome::Unclear { why },
-    }
-}
-
 pub struct Au<'a> {
     pub endpoint: &'a ProviderEndpoint,
 }
@@ -504,8 +491,6 @@ mod tests {
         assert_eq!(map_operation_status(&answer(404, r#"{"result":"NG","error_code":"E_NOT_FOUND","message":"no operation"}"#)), Outcome::NotFound);
         assert!(matches!(map_operation_status(&answer(500, "")), Outcome::Unclear { .. }));
         assert!(matches!(map_operation_status(&answer(401, r#"{"result":"NG","error_code":"E_AUTH"}"#)), Outcome::Unclear { .. }));
-        assert_eq!(payment_outcome_of(Status::NotFound, "au_1"), Outcome::NotFound);
-        assert!(matches!(payment_outcome_of(Status::Open { login_url: BASE.into() }, "au_1"), Outcome::Unclear { .. }));
     }
 
     /// The signed result of the fixture verifies with the sandbox secret,

@@ -611,17 +611,10 @@ impl Cybersource<'_> {
         map_undo(&self.call("/pts/v2/voids", body).await, "VOIDED")
     }
 
-    /// The status of a payment, capture, refund, void or reversal by its
-    /// id, with CyberSource's transaction retrieval API
-    /// (`GET /tss/v2/transactions/{id}`).
-    pub async fn transaction(&self, id: &str) -> Outcome {
-        map_transaction(&self.get(&format!("/tss/v2/transactions/{id}")).await)
-    }
-
     /// What became of the request we sent with `transaction_id`
     /// ([`transaction_id_for`] of its key), with CyberSource's transaction
-    /// search (`POST /tss/v2/searches`): as [`Cybersource::transaction`]
-    /// for the transaction found, `NotFound` when CyberSource has none.
+    /// search (`POST /tss/v2/searches`): the transaction found as
+    /// [`map_transaction`] reads it, `NotFound` when CyberSource has none.
     pub async fn search_transaction_id(&self, transaction_id: &str) -> Outcome {
         let body = serde_json::json!({
             "save": false,

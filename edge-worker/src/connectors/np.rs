@@ -206,19 +206,6 @@ pub fn operation_outcome(out: Operation) -> Outcome {
     }
 }
 
-/// A registration's screening as an [`Outcome`]: `Done` (NP's id) when
-/// approved; a held screening is `Unclear` until NP decides.
-pub fn screening_outcome(s: Screening) -> Outcome {
-    match s {
-        Screening::Approved { np_transaction_id } => Outcome::Done { id: np_transaction_id },
-        Screening::Pending { np_transaction_id } => Outcome::Unclear { why: format!("{np_transaction_id} is held for screening") },
-        Screening::Declined => Outcome::Refused { code: "np_declined".into() },
-        Screening::LimitExceeded => Outcome::Refused { code: "np_limit_exceeded".into() },
-        Screening::InvalidBuyer => Outcome::Refused { code: "invalid_buyer".into() },
-        Screening::Unknown(why) => Outcome::Unclear { why },
-    }
-}
-
 /// Maps NP's status of one shipment report, cancellation or refund by its
 /// idempotency key: `Done` with its reference, `NotFound` when NP never
 /// saw it.
@@ -462,7 +449,6 @@ mod tests {
         for status in [500, 502, 503, 63944] {
             assert!(matches!(map_screening(&answer(status, limit)), Screening::Unknown(_)), "{status}");
             assert!(matches!(map_screening(&answer(status, invalid)), Screening::Unknown(_)), "{status}");
-            assert!(matches!(screening_outcome(map_screening(&answer(status, limit))), Outcome::Unclear { .. }), "{status}");
             assert!(matches!(map_status(&answer(status, not_found)), TransactionStatus::Unknown(_)), "{status}");
             let shipped = r#"{"errors":[{"code":"E_ALREADY_SHIPPED","message":"cannot cancel"}]}"#;
             assert!(matches!(operation_outcome(map_operation(&answer(status, shipped))), Outcome::Unclear { .. }), "{status}");
@@ -527,11 +513,11 @@ mod tests {
         assert!(matches!(operation_outcome(map_operation(&timeout)), Outcome::Unclear { .. }), "a timeout is unclear");
         assert!(matches!(operation_outcome(map_operation(&answer(500, r#"{"error":"internal_server_error"}"#))), Outcome::Unclear { .. }), "a 500 is unclear");
         assert!(matches!(operation_outcome(map_operation(&answer(201, r#"{"shipment_id":"sh"#))), Outcome::Unclear { .. }), "a broken body is unclear");
-        assert!(matches!(screening_outcome(map_screening(&answer(201, r#"{"np_transaction_id":"np_1","status":"reviewing"}"#))), Outcome::Unclear { .. }), "an unknown status is unclear");
-        assert!(matches!(screening_outcome(map_screening(&timeout)), Outcome::Unclear { .. }));
+        assert!(matches!(map_screening(&answer(201, r#"{"np_transaction_id":"np_1","status":"reviewing"}"#)), Screening::Unknown(_)), "an unknown status is unclear");
+        assert!(matches!(map_screening(&timeout), Screening::Unknown(_)));
         assert_eq!(
-            screening_outcome(map_screening(&answer(201, include_str!("../../fixtures/np/register_approved.json")))),
-            Outcome::Done { id: "np_0001".into() }
+            map_screening(&answer(201, include_str!("../../fixtures/np/register_approved.json"))),
+            Screening::Approved { np_transaction_id: "np_0001".into() }
         );
         assert_eq!(operation_outcome(map_operation(&answer(201, include_str!("../../fixtures/np/shipment_ok.json")))), Outcome::Done { id: "sh_0001".into() });
         assert_eq!(

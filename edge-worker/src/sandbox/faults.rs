@@ -46,11 +46,6 @@ impl Fault {
             _ => None,
         }
     }
-
-    /// Whether the sandbox performs the operation before it faults.
-    pub fn performs(self) -> bool {
-        self != Fault::ErrorBefore
-    }
 }
 
 /// The storage key recording that the fault of operation `op` with key
@@ -146,14 +141,6 @@ mod tests {
         assert_eq!(Fault::of_amount(9000), None);
         assert_eq!(Fault::of_amount(9005), None);
         assert_eq!(Fault::of_amount(1100), None);
-    }
-
-    #[test]
-    fn only_9003_leaves_the_operation_undone() {
-        assert!(Fault::LateAnswer.performs());
-        assert!(Fault::ErrorAfter.performs());
-        assert!(!Fault::ErrorBefore.performs());
-        assert!(Fault::DroppedConnection.performs());
     }
 
     #[test]

@@ -247,16 +247,23 @@ async function startWorkerOnce({ vars, persist, production, waitHealthy, script 
     detached: true,
   });
   let log = '';
+  // One record of the process's end, for the start's wait, kill and stop
+  // (a child killed by a signal keeps `exitCode` null, so that is no test).
   let gone = false;
   const exited = new Promise((r) => child.once('exit', () => { gone = true; r(); }));
+  const signal = (sig) => { try { process.kill(-child.pid, sig); } catch { /* gone */ } };
+  /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */
+  const kill = async () => {
+    if (!gone) signal('SIGKILL');
+    await exited;
+  };
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   try {
     await waitFor(`${base}/health`, 90_000, waitHealthy,
       () => (PORT_TAKEN.test(log) ? 'a port was taken before wrangler bound it' : gone ? 'wrangler exited' : null));
   } catch (e) {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    await exited;
+    await kill();
     throw new (PORT_TAKEN.test(log) ? PortTaken : Error)(`${e.message}\n${log}`);
   }
   return {
@@ -266,18 +273,11 @@ async function startWorkerOnce({ vars, persist, production, waitHealthy, script 
     pgid: child.pid,
     stateDir: persist,
     log: () => log,
-    /** Kills workerd at once (SIGKILL), as a crash would: no graceful end. */
-    async kill() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-      await exited;
-    },
+    kill,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      if (gone) return;
+      signal('SIGTERM');
+      const t = setTimeout(() => signal('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
     },
